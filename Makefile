@@ -1,0 +1,35 @@
+# Targets explain themselves: `make help`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help run test lint typecheck unit clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## Install, migrate and serve the ACS on 0.0.0.0:8080 (embedded PostgreSQL without ACS_DATABASE_URL)
+	$(BIN)/acs serve --host 0.0.0.0 --port 8080
+
+test: $(STAMP)  ## Install and run everything CI runs: lint, types, the whole test suite
+	$(BIN)/ruff check acs tests
+	$(BIN)/ruff format --check acs tests
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint: $(STAMP)  ## Format and lint-fix the code
+	$(BIN)/ruff format acs tests
+	$(BIN)/ruff check --fix acs tests
+
+unit: $(STAMP)  ## Only the unit tests (no database, no sockets)
+	$(BIN)/pytest tests/unit
+
+clean:  ## Remove the virtual environment and local data
+	rm -rf $(VENV) var

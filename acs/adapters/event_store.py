@@ -1,0 +1,144 @@
+"""The event store: device events in PostgreSQL through the eventsourcing library's recorders."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+)
+from psycopg.conninfo import conninfo_to_dict
+
+from acs.domain.device import Device, project
+from acs.domain.events import EVENT_TOPICS, TOPIC_OF, DeviceEvent
+
+log = logging.getLogger(__name__)
+
+EVENTS_TABLE = "device_events"
+SNAPSHOTS_TABLE = "device_snapshots"
+SNAPSHOT_TOPIC = "Device.v1"
+SNAPSHOT_EVERY = 100
+"""Events between two snapshots of a device's state."""
+
+
+class ConcurrencyError(Exception):
+    """Another writer appended to the same device first; reload and decide again."""
+
+
+class Notification(msgspec.Struct, frozen=True):
+    """One event with its position in the notification log."""
+
+    position: int
+    event: DeviceEvent
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODERS = {topic: msgspec.json.Decoder(cls) for topic, cls in EVENT_TOPICS.items()}
+_SNAPSHOT_DECODER = msgspec.json.Decoder(Device)
+
+
+def to_stored(event: DeviceEvent) -> StoredEvent:
+    """Serialise an event under its stable topic."""
+    return StoredEvent(
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+        topic=TOPIC_OF[type(event)],
+        state=_ENCODER.encode(event),
+    )
+
+
+def from_stored(topic: str, state: bytes) -> DeviceEvent:
+    """Deserialise a stored event; an unknown topic is a bug, never skipped."""
+    decoded: DeviceEvent = _DECODERS[topic].decode(state)
+    return decoded
+
+
+def datastore_for(url: str, pool_size: int) -> PostgresDatastore:
+    """A connection pool for the event store, from a libpq URL."""
+    info = conninfo_to_dict(url)
+    return PostgresDatastore(
+        dbname=str(info.get("dbname") or "postgres"),
+        host=str(info.get("host") or "localhost"),
+        port=str(info.get("port") or 5432),
+        user=str(info.get("user") or "postgres"),
+        password=str(info.get("password") or ""),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        max_waiting=0,
+        connect_timeout=10,
+        lock_timeout=10,
+        pre_ping=True,
+    )
+
+
+class EventStore:
+    """Loads and appends device events; reads the notification log for projections."""
+
+    def __init__(self, datastore: PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.events = PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
+        self.snapshots = PostgresAggregateRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
+
+    def load(self, aggregate: UUID) -> Device | None:
+        """The device's current state: its latest snapshot and the events after it."""
+        state, after = self._snapshot(aggregate)
+        stored = self.events.select_events(aggregate, gt=after)
+        return project(state, [from_stored(s.topic, s.state) for s in stored])
+
+    def load_events(self, aggregate: UUID) -> list[DeviceEvent]:
+        """Every event of a device, in order."""
+        return [from_stored(s.topic, s.state) for s in self.events.select_events(aggregate)]
+
+    def _snapshot(self, aggregate: UUID) -> tuple[Device | None, int | None]:
+        latest = self.snapshots.select_events(aggregate, desc=True, limit=1)
+        if not latest or latest[0].topic != SNAPSHOT_TOPIC:
+            return None, None
+        try:
+            device = _SNAPSHOT_DECODER.decode(latest[0].state)
+        except msgspec.DecodeError:
+            log.warning("ignoring unreadable snapshot of %s", aggregate)
+            return None, None
+        return device, device.version
+
+    def append(self, events: Sequence[DeviceEvent], state: Device | None = None) -> list[int]:
+        """Append events atomically; `state` (after them) may be snapshotted."""
+        try:
+            positions = self.events.insert_events([to_stored(e) for e in events])
+        except IntegrityError as exc:
+            raise ConcurrencyError(str(events[0].originator_id)) from exc
+        if state is not None and _crosses_snapshot(events):
+            self.snapshots.insert_events([self._snapshot_of(state)])
+        return list(positions or [])
+
+    @staticmethod
+    def _snapshot_of(device: Device) -> StoredEvent:
+        return StoredEvent(
+            originator_id=device.id,
+            originator_version=device.version,
+            topic=SNAPSHOT_TOPIC,
+            state=_ENCODER.encode(device),
+        )
+
+    def notifications(self, after: int, limit: int) -> list[Notification]:
+        """Events after a position of the notification log, in order."""
+        rows = self.events.select_notifications(start=after + 1, limit=limit)
+        return [Notification(n.id, from_stored(n.topic, n.state)) for n in rows]
+
+    def max_position(self) -> int:
+        """The position of the latest event, 0 when there is none."""
+        return self.events.max_notification_id() or 0
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.datastore.close()
+
+
+def _crosses_snapshot(events: Sequence[DeviceEvent]) -> bool:
+    first, last = events[0].originator_version, events[-1].originator_version
+    return last // SNAPSHOT_EVERY > (first - 1) // SNAPSHOT_EVERY

@@ -1,0 +1,59 @@
+"""Open CWMP sessions in PostgreSQL, so that any worker can continue any session."""
+
+from __future__ import annotations
+
+import msgspec
+from psycopg_pool import ConnectionPool
+
+from acs.domain.session import Session
+
+_CLAIM = """
+INSERT INTO cwmp_sessions (device_id, session_id, state, expires_at)
+VALUES (%(device)s, %(session)s, %(state)s, now() + make_interval(secs => %(timeout)s))
+ON CONFLICT (device_id) DO UPDATE
+    SET session_id = EXCLUDED.session_id, state = EXCLUDED.state, expires_at = EXCLUDED.expires_at
+    WHERE cwmp_sessions.expires_at < now()
+RETURNING session_id"""
+
+_GET = "SELECT state FROM cwmp_sessions WHERE session_id = %s AND expires_at >= now()"
+
+_SAVE = """
+UPDATE cwmp_sessions SET state = %(state)s, expires_at = now() + make_interval(secs => %(timeout)s)
+WHERE session_id = %(session)s"""
+
+_END = "DELETE FROM cwmp_sessions WHERE session_id = %s"
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Session)
+
+
+class SessionStore:
+    """One row per device with an open session; an idle session expires after `timeout` s."""
+
+    def __init__(self, pool: ConnectionPool, timeout: float) -> None:
+        self.pool = pool
+        self.timeout = timeout
+
+    def claim(self, device_id: str, session: Session) -> bool:
+        """Open a session for a device; False while another one is open and not expired."""
+        params = {"device": device_id, "session": session.id, "timeout": self.timeout,
+                  "state": _ENCODER.encode(session)}  # fmt: skip
+        with self.pool.connection() as conn:
+            return conn.execute(_CLAIM, params).fetchone() is not None
+
+    def get(self, session_id: str) -> Session | None:
+        """The open session with this id, or None if it ended or expired."""
+        with self.pool.connection() as conn:
+            row = conn.execute(_GET, (session_id,)).fetchone()
+        return _DECODER.decode(row[0]) if row else None
+
+    def save(self, session: Session) -> None:
+        """Store the session's new state and push its expiry back."""
+        params = {"session": session.id, "timeout": self.timeout, "state": _ENCODER.encode(session)}
+        with self.pool.connection() as conn:
+            conn.execute(_SAVE, params)
+
+    def end(self, session_id: str) -> None:
+        """Close a session: the device may open the next one."""
+        with self.pool.connection() as conn:
+            conn.execute(_END, (session_id,))

@@ -1,0 +1,46 @@
+"""Settings, read once from the environment at start and passed down explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import msgspec
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every setting of the ACS, with its environment variable in the field's doc."""
+
+    database_url: str | None = None
+    """ACS_DATABASE_URL: libpq URL of the PostgreSQL server; unset starts an embedded one."""
+    data_dir: Path = Path("var")
+    """ACS_DATA_DIR: where the embedded PostgreSQL keeps its data."""
+    session_timeout: float = 30.0
+    """ACS_CWMP_SESSION_TIMEOUT: seconds a CWMP session may stay idle before it expires."""
+    max_body_bytes: int = 4 * 1024 * 1024
+    """ACS_MAX_BODY_BYTES: largest request body accepted on /cwmp and /api (413 above)."""
+    db_pool_size: int = 16
+    """ACS_DB_POOL_SIZE: connections per worker, also the size of its blocking-call pool."""
+    run_projections: bool = True
+    """ACS_RUN_PROJECTIONS: whether this process may run the projector (one runs at a time)."""
+
+
+_ENV = {
+    "database_url": "ACS_DATABASE_URL",
+    "data_dir": "ACS_DATA_DIR",
+    "session_timeout": "ACS_CWMP_SESSION_TIMEOUT",
+    "max_body_bytes": "ACS_MAX_BODY_BYTES",
+    "db_pool_size": "ACS_DB_POOL_SIZE",
+    "run_projections": "ACS_RUN_PROJECTIONS",
+}
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from environment variables; unset ones keep their defaults."""
+    env = os.environ if environ is None else environ
+    given = {field: env[var] for field, var in _ENV.items() if env.get(var)}
+    try:
+        return msgspec.convert(given, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"invalid setting: {exc}") from exc

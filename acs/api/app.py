@@ -1,0 +1,103 @@
+"""The composition root: `create_app` wires settings, adapters, services and controllers."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from litestar import Litestar, Request, Response
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from psycopg_pool import ConnectionPool
+
+from acs.adapters.event_store import ConcurrencyError, EventStore, datastore_for
+from acs.adapters.migrations import migrate
+from acs.adapters.session_store import SessionStore
+from acs.adapters.settings import Settings, settings_from_env
+from acs.api.cwmp import cwmp_endpoint
+from acs.api.devices import DeviceController, get_stats, get_task
+from acs.api.services import Services
+from acs.application.cwmp import CwmpService
+from acs.application.devices import DeviceCommands
+from acs.domain.device import DeviceNotFoundError
+from acs.domain.tasks import TaskSpecError
+from acs.projections.queries import ReadModel
+from acs.projections.runner import ProjectionRunner
+
+log = logging.getLogger(__name__)
+
+
+def build_services(settings: Settings, url: str) -> Services:
+    """Open the pools and build every service for one worker process."""
+    size = settings.db_pool_size
+    pool = ConnectionPool(url, min_size=2, max_size=size, open=True, name="acs",
+                          kwargs={"autocommit": True})  # fmt: skip
+    store = EventStore(datastore_for(url, pool_size=size))
+    return Services(
+        store=store,
+        pool=pool,
+        cwmp=CwmpService(store, SessionStore(pool, settings.session_timeout)),
+        commands=DeviceCommands(store),
+        read=ReadModel(pool),
+        projector=ProjectionRunner(store, pool, url),
+        executor=ThreadPoolExecutor(max_workers=size, thread_name_prefix="acs-db"),
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+def _error(status: int, detail: str) -> Response[dict[str, object]]:
+    return Response({"status_code": status, "detail": detail}, status_code=status)
+
+
+def _not_found(_: Request[None, None, None], exc: Exception) -> Response[dict[str, object]]:
+    return _error(404, f"no device {exc}")
+
+
+def _bad_task(_: Request[None, None, None], exc: Exception) -> Response[dict[str, object]]:
+    return _error(400, str(exc))
+
+
+def _busy(_: Request[None, None, None], exc: Exception) -> Response[dict[str, object]]:
+    return Response({"status_code": 503, "detail": "device busy, retry"}, status_code=503,
+                    headers={"Retry-After": "1"})  # fmt: skip
+
+
+def create_app(settings: Settings, database_url: str) -> Litestar:
+    """The ACS as an ASGI application on an already migrated database."""
+    holder: dict[str, Services] = {}
+
+    def startup() -> None:
+        holder["services"] = build_services(settings, database_url)
+        if settings.run_projections:
+            holder["services"].projector.start()
+
+    def shutdown() -> None:
+        services = holder.pop("services", None)
+        if services is not None:
+            services.projector.stop()
+            services.executor.shutdown(wait=True)
+            services.pool.close()
+            services.store.close()
+
+    return Litestar(
+        route_handlers=[cwmp_endpoint, DeviceController, get_task, get_stats],
+        dependencies={"services": Provide(lambda: holder["services"], sync_to_thread=False)},
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        exception_handlers={
+            DeviceNotFoundError: _not_found,
+            TaskSpecError: _bad_task,
+            ConcurrencyError: _busy,
+        },
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="ACS", version="0.1.0", path="/schema"),
+    )
+
+
+def app_from_env() -> Litestar:
+    """Factory for `uvicorn --factory`: settings from the environment, migrations applied."""
+    settings = settings_from_env()
+    if not settings.database_url:
+        raise SystemExit("ACS_DATABASE_URL is not set (acs serve sets it for its workers)")
+    migrate(settings.database_url)
+    return create_app(settings, settings.database_url)

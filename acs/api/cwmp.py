@@ -1,0 +1,77 @@
+"""The CWMP endpoint `/cwmp`: HTTP in, one session step, HTTP out (TR-069 3.4)."""
+
+from __future__ import annotations
+
+import zlib
+
+from litestar import Request, post
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
+from litestar.response import Response
+
+from acs.api.services import Services
+from acs.application.cwmp import Exchange, Reply
+
+COOKIE = "acs_session"
+_XML = "text/xml"
+
+
+def session_cookie(header: str) -> str | None:
+    """The session id from a Cookie header, also in RFC 2109 form (`$Version="0"; k=v`)."""
+    for part in header.split(";"):
+        name, _, value = part.strip().partition("=")
+        if name.strip() == COOKIE:
+            return value.strip().strip('"') or None
+    return None
+
+
+def charset_of(content_type: str) -> str | None:
+    """The charset parameter of a Content-Type header, if any."""
+    for part in content_type.split(";")[1:]:
+        name, _, value = part.strip().partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"') or None
+    return None
+
+
+def inflate(body: bytes, encoding: str, limit: int) -> bytes:
+    """Undo gzip or deflate Content-Encoding, refusing more than `limit` bytes out."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise HTTPException(status_code=415, detail=f"unsupported Content-Encoding {encoding}")
+    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+    try:
+        inflater = zlib.decompressobj(wbits)
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise HTTPException(status_code=400, detail="body does not decompress") from exc
+    if len(out) > limit:
+        raise HTTPException(status_code=413, detail="decompressed body too large")
+    return out
+
+
+def to_response(reply: Reply) -> Response[bytes]:
+    """The HTTP response for a session step."""
+    headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after else {}
+    cookies = []
+    if reply.session_id and not reply.end_session:
+        cookies.append(Cookie(key=COOKIE, value=reply.session_id, httponly=True, path="/"))
+    media = _XML if reply.body else None
+    return Response(reply.body, status_code=reply.status, media_type=media, headers=headers,
+                    cookies=cookies)  # fmt: skip
+
+
+@post("/cwmp", status_code=200, include_in_schema=False)
+async def cwmp_endpoint(request: Request[None, None, None], services: Services) -> Response[bytes]:
+    """One CPE request of a CWMP session."""
+    limit = services.max_body_bytes
+    body = inflate(await request.body(), request.headers.get("content-encoding", ""), limit)
+    exchange = Exchange(
+        body=body,
+        session_id=session_cookie(request.headers.get("cookie", "")),
+        source_ip=request.client.host if request.client else "",
+        charset=charset_of(request.headers.get("content-type", "")),
+    )
+    return to_response(await services.run(services.cwmp.handle, exchange))

@@ -1,0 +1,120 @@
+"""The REST API for devices, their parameters and their tasks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import Parameter
+
+from acs.api.services import Services
+from acs.domain.tasks import AnyTask, FactoryResetTask, RebootTask, parse_task, task_type
+from acs.projections.queries import DeviceDetail, DeviceSummary, Parameter as ParameterRow
+from acs.projections.queries import Stats, Task
+from acs.projections.tasks import task_parameters
+
+ACTOR_HEADER = "x-acs-actor"
+
+
+class TaskRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A task to queue: `type` is one of the task types, `parameters` depends on it."""
+
+    type: str
+    parameters: dict[str, Any] = {}
+
+
+def _actor(headers: Any) -> str:
+    return str(headers.get(ACTOR_HEADER) or "api")[:200]
+
+
+async def _queue(services: Services, device_id: str, task: AnyTask, actor: str) -> Task:
+    task_id, position = await services.run(services.commands.queue_task, device_id, task, actor)
+    await services.wait_for_read_model(position)
+    stored = await services.run(services.read.task, task_id)
+    if stored is not None:
+        return stored
+    return Task(
+        id=task_id, device_id=device_id, type=task_type(task), parameters=task_parameters(task),
+        status="pending", actor=actor, created_at=datetime.now(UTC), sent_at=None,
+        completed_at=None, result=None, fault=None,
+    )  # fmt: skip
+
+
+class DeviceController(Controller):
+    """Devices as the read model knows them, and the tasks operators queue for them."""
+
+    path = "/api/devices"
+    tags = ["devices"]
+
+    @get("/")
+    async def list_devices(
+        self,
+        services: Services,
+        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
+        offset: Annotated[int, Parameter(ge=0)] = 0,
+    ) -> list[DeviceSummary]:
+        """A page of devices, ordered by id."""
+        return await services.run(services.read.devices, limit, offset)
+
+    @get("/{device_id:str}")
+    async def get_device(self, services: Services, device_id: str) -> DeviceDetail:
+        """One device with its connection request URL, interval and event count."""
+        device = await services.run(services.read.device, device_id)
+        if device is None:
+            raise NotFoundException(detail=f"no device {device_id}")
+        return device
+
+    @get("/{device_id:str}/parameters")
+    async def get_parameters(self, services: Services, device_id: str) -> list[ParameterRow]:
+        """The device's current parameter values."""
+        await _known(services, device_id)
+        return await services.run(services.read.parameters, device_id)
+
+    @get("/{device_id:str}/tasks")
+    async def get_tasks(self, services: Services, device_id: str) -> list[Task]:
+        """The device's tasks, oldest first."""
+        await _known(services, device_id)
+        return await services.run(services.read.tasks, device_id)
+
+    @post("/{device_id:str}/tasks", status_code=201)
+    async def create_task(
+        self, services: Services, device_id: str, data: TaskRequest, headers: dict[str, str]
+    ) -> Task:
+        """Queue a task for the device's next session."""
+        task = parse_task(data.type, data.parameters)
+        return await _queue(services, device_id, task, _actor(headers))
+
+    @post("/{device_id:str}/reboot", status_code=201)
+    async def reboot(self, services: Services, device_id: str, headers: dict[str, str]) -> Task:
+        """Queue a reboot."""
+        return await _queue(services, device_id, RebootTask(), _actor(headers))
+
+    @post("/{device_id:str}/factory-reset", status_code=201)
+    async def factory_reset(
+        self, services: Services, device_id: str, headers: dict[str, str]
+    ) -> Task:
+        """Queue a factory reset."""
+        return await _queue(services, device_id, FactoryResetTask(), _actor(headers))
+
+
+async def _known(services: Services, device_id: str) -> None:
+    if not await services.run(services.read.device_exists, device_id):
+        raise NotFoundException(detail=f"no device {device_id}")
+
+
+@get("/api/tasks/{task_id:str}", tags=["tasks"])
+async def get_task(services: Services, task_id: str) -> Task:
+    """One task with its status, result and fault."""
+    task = await services.run(services.read.task, task_id)
+    if task is None:
+        raise NotFoundException(detail=f"no task {task_id}")
+    return task
+
+
+@get("/api/stats", tags=["stats"])
+async def get_stats(services: Services) -> Stats:
+    """Fleet totals: devices, online, offline, unfinished tasks."""
+    return await services.run(services.read.stats)

@@ -1,0 +1,164 @@
+"""One HTTP exchange of a CWMP session: decode, step the session, record, reply."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable
+
+import msgspec
+
+from acs.adapters.event_store import EventStore
+from acs.adapters.session_store import SessionStore
+from acs.application.devices import decide_and_append, now
+from acs.domain import session as machine
+from acs.domain.codec import CodecError, UnknownMethodError, decode, encode
+from acs.domain.decide import receive_answer, receive_inform, report_transfer, send_rpc
+from acs.domain.device import Device, DeviceNotFoundError, next_task
+from acs.domain.device_id import aggregate_id, device_id
+from acs.domain.events import DeviceEvent
+from acs.domain.messages import AcsRequest, CwmpVersion, Envelope, FaultCode, Inform, TransferComplete
+from acs.domain.session import Action, CwmpProtocolError, Session, Step
+
+log = logging.getLogger(__name__)
+
+Decide = Callable[[Device], list[DeviceEvent]]
+
+
+class Exchange(msgspec.Struct, frozen=True):
+    """What one CPE request carries to the ACS."""
+
+    body: bytes
+    session_id: str | None
+    source_ip: str
+    charset: str | None = None
+
+
+class Reply(msgspec.Struct, frozen=True):
+    """What the ACS answers: status, SOAP body (empty for 204), session cookie to set."""
+
+    status: int
+    body: bytes = b""
+    session_id: str | None = None
+    end_session: bool = False
+    retry_after: int | None = None
+
+
+class CwmpService:
+    """Runs CWMP sessions against the event store; one call per HTTP request."""
+
+    def __init__(self, store: EventStore, sessions: SessionStore) -> None:
+        self.store = store
+        self.sessions = sessions
+
+    def handle(self, exchange: Exchange) -> Reply:
+        """Answer one CPE request; protocol errors become SOAP Faults, never lost state."""
+        try:
+            envelope = decode(exchange.body, exchange.charset) if exchange.body.strip() else None
+        except UnknownMethodError as exc:
+            return _fault(CwmpProtocolError(FaultCode.METHOD_NOT_SUPPORTED, str(exc)), None)
+        except CodecError as exc:
+            return _fault(CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, str(exc)), None)
+        try:
+            if envelope is not None and isinstance(envelope.message, Inform):
+                return self._open(envelope, envelope.message, exchange)
+            return self._continue(envelope, exchange)
+        except CwmpProtocolError as exc:
+            return _fault(exc, envelope)
+
+    def _open(self, envelope: Envelope, inform: Inform, exchange: Exchange) -> Reply:
+        """An Inform opens a session for its device, unless one is open already (3.7.1.5)."""
+        if exchange.session_id and self.sessions.get(exchange.session_id):
+            raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "a session has one Inform")
+        ident = inform.device_id
+        public_id = device_id(ident.oui, ident.product_class, ident.serial_number)
+        if not (ident.oui and ident.serial_number):
+            raise CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, "DeviceId lacks OUI or serial")
+        step = machine.receive(Session(id=uuid.uuid4().hex, device_id=public_id), envelope)
+        if not self.sessions.claim(public_id, step.session):
+            return Reply(status=503, retry_after=30)
+        at = now()
+        try:
+            decide_and_append(
+                self.store,
+                public_id,
+                lambda device: receive_inform(
+                    device,
+                    inform,
+                    aggregate=aggregate_id(public_id),
+                    public_id=public_id,
+                    source_ip=exchange.source_ip,
+                    session_id=step.session.id,
+                    cwmp_version=envelope.version.name,
+                    at=at,
+                ),
+            )
+        except BaseException:
+            self.sessions.end(step.session.id)
+            raise
+        return _reply(step)
+
+    def _continue(self, envelope: Envelope | None, exchange: Exchange) -> Reply:
+        """Any later request of the session, found by its cookie."""
+        session = self.sessions.get(exchange.session_id) if exchange.session_id else None
+        if session is None:
+            raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "no open session: send Inform first")
+        step = machine.receive(session, envelope)
+        if step.action is Action.RECORD_ANSWER:
+            assert envelope is not None
+            answer, at = envelope.message, now()
+            self._record(
+                session, lambda d: receive_answer(d, session_id=session.id, answer=answer, at=at)
+            )
+        elif step.action is Action.RECORD_TRANSFER:
+            assert envelope is not None and isinstance(envelope.message, TransferComplete)
+            report, at = envelope.message, now()
+            self._record(session, lambda d: report_transfer(d, report, at))
+        if step.action in (Action.RECORD_ANSWER, Action.NEXT_RPC):
+            step = self._next_rpc(step.session)
+        if step.session.phase is machine.Phase.DONE:
+            self.sessions.end(session.id)
+            return Reply(status=204, session_id=session.id, end_session=True)
+        self.sessions.save(step.session)
+        return _reply(step)
+
+    def _record(self, session: Session, decide: Decide) -> None:
+        def guarded(device: Device | None) -> list[DeviceEvent]:
+            if device is None:
+                raise DeviceNotFoundError(session.device_id)
+            return decide(device)
+
+        decide_and_append(self.store, session.device_id, guarded)
+
+    def _next_rpc(self, session: Session) -> Step:
+        """Send the device's next due task, or end the session."""
+        chosen: list[AcsRequest] = []
+
+        def decide(current: Device | None) -> list[DeviceEvent]:
+            chosen.clear()
+            task = next_task(current, session.id) if current else None
+            if current is None or task is None:
+                return []
+            request, events = send_rpc(current, task_id=task.task_id, session_id=session.id,
+                                       at=now())  # fmt: skip
+            chosen.append(request)
+            return events
+
+        decide_and_append(self.store, session.device_id, decide)
+        if not chosen:
+            return machine.finish(session)
+        return machine.send(session, chosen[0], secrets.token_hex(6))
+
+
+def _reply(step: Step) -> Reply:
+    assert step.reply is not None
+    return Reply(status=200, body=encode(step.reply), session_id=step.session.id)
+
+
+def _fault(error: CwmpProtocolError, request: Envelope | None) -> Reply:
+    """A SOAP Fault in the CPE's namespace, echoing its `cwmp:ID` when it sent one."""
+    log.info("CWMP fault %s: %s", int(error.code), error.message)
+    version = request.version if request else CwmpVersion.V1_0
+    envelope = machine.fault_reply(Session(id="", version=version), error, request and request.id)
+    return Reply(status=400, body=encode(envelope))

@@ -1,0 +1,251 @@
+"""The device aggregate: its state, folded from events, and the decisions taken on it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatch
+from typing import Literal
+from uuid import UUID
+
+import msgspec
+
+from acs.domain.device_id import aggregate_id
+from acs.domain.events import (
+    DeviceEvent,
+    InformReceived,
+    RpcAnswered,
+    RpcFaulted,
+    RpcSent,
+    TaskCompleted,
+    TaskFaulted,
+    TaskQueued,
+    TransferReported,
+)
+from acs.domain.messages import ParameterValue
+from acs.domain.tasks import AWAITS_BOOT, IDEMPOTENT_TYPES, AnyTask, task_type
+
+TaskStatus = Literal["pending", "sent", "answered"]
+
+
+class KnownParameter(msgspec.Struct, frozen=True):
+    """The last value and type the ACS knows for a parameter."""
+
+    value: str
+    type: str
+
+
+class OpenTask(msgspec.Struct, frozen=True):
+    """A task not finished yet; finished tasks leave the aggregate (the read model keeps them)."""
+
+    task_id: str
+    task: AnyTask
+    status: TaskStatus = "pending"
+    session_id: str = ""
+    command_key: str = ""
+
+    @property
+    def type(self) -> str:
+        """The task type name."""
+        return task_type(self.task)
+
+
+class Device(msgspec.Struct, frozen=True):
+    """What the ACS knows of one CPE, enough to take its decisions."""
+
+    id: UUID
+    version: int
+    device_id: str
+    parameters: dict[str, KnownParameter]
+    tasks: tuple[OpenTask, ...] = ()
+    last_inform: datetime | None = None
+
+    def task(self, task_id: str) -> OpenTask | None:
+        """The open task with this id, if any."""
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+
+class DeviceNotFoundError(LookupError):
+    """No device with this id has ever sent an Inform."""
+
+
+class UnknownTaskError(LookupError):
+    """The task is not open on this device."""
+
+
+# --- evolve: fold one event into the state --------------------------------------------------
+
+
+@singledispatch
+def evolve(event: DeviceEvent, state: Device | None) -> Device:
+    """Fold one event into the device state."""
+    raise TypeError(f"no evolve rule for {type(event).__name__}")
+
+
+def _advance(state: Device | None, event: DeviceEvent) -> Device:
+    if state is None:
+        raise DeviceNotFoundError(str(event.originator_id))
+    return msgspec.structs.replace(state, version=event.originator_version)
+
+
+@evolve.register
+def _(event: InformReceived, state: Device | None) -> Device:
+    known = dict(state.parameters) if state else {}
+    if "0 BOOTSTRAP" in event.event_codes:
+        known = {}
+    known.update({p.name: KnownParameter(p.value, p.type) for p in event.parameters})
+    return Device(
+        id=event.originator_id,
+        version=event.originator_version,
+        device_id=event.device_id,
+        parameters=known,
+        tasks=state.tasks if state else (),
+        last_inform=event.timestamp,
+    )
+
+
+@evolve.register
+def _(event: TaskQueued, state: Device | None) -> Device:
+    device = _advance(state, event)
+    task = OpenTask(task_id=event.task_id, task=event.task)
+    return msgspec.structs.replace(device, tasks=(*device.tasks, task))
+
+
+@evolve.register
+def _(event: RpcSent, state: Device | None) -> Device:
+    device = _advance(state, event)
+    return _with_task(
+        device,
+        event.task_id,
+        status="sent",
+        session_id=event.session_id,
+        command_key=event.command_key,
+    )
+
+
+@evolve.register
+def _(event: RpcAnswered, state: Device | None) -> Device:
+    device = _advance(state, event)
+    if event.parameters:
+        known = dict(device.parameters)
+        known.update({p.name: KnownParameter(p.value, p.type) for p in event.parameters})
+        device = msgspec.structs.replace(device, parameters=known)
+    return _with_task(device, event.task_id, status="answered")
+
+
+@evolve.register
+def _(event: RpcFaulted, state: Device | None) -> Device:
+    return _with_task(_advance(state, event), event.task_id, status="answered")
+
+
+@evolve.register
+def _(event: TaskCompleted, state: Device | None) -> Device:
+    return _without_task(_advance(state, event), event.task_id)
+
+
+@evolve.register
+def _(event: TaskFaulted, state: Device | None) -> Device:
+    return _without_task(_advance(state, event), event.task_id)
+
+
+def _with_task(device: Device, task_id: str, **changes: str) -> Device:
+    tasks = tuple(
+        msgspec.structs.replace(t, **changes) if t.task_id == task_id else t for t in device.tasks
+    )
+    return msgspec.structs.replace(device, tasks=tasks)
+
+
+def _without_task(device: Device, task_id: str) -> Device:
+    return msgspec.structs.replace(
+        device, tasks=tuple(t for t in device.tasks if t.task_id != task_id)
+    )
+
+
+def project(state: Device | None, events: list[DeviceEvent]) -> Device | None:
+    """Fold events, in order, into a state."""
+    for event in events:
+        state = evolve(event, state)
+    return state
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def next_task(device: Device, session_id: str) -> OpenTask | None:
+    """The task to send next in this session, oldest first.
+
+    A pending task is due; so is an idempotent one sent in an earlier session that the CPE
+    never answered (TR-069 3.7.1.4: a session that ends early leaves the RPC undone).
+    """
+    for task in device.tasks:
+        if task.status == "pending":
+            return task
+        if (
+            task.status == "sent"
+            and task.session_id != session_id
+            and task.type in IDEMPOTENT_TYPES
+        ):
+            return task
+    return None
+
+
+def in_flight(device: Device, session_id: str) -> OpenTask | None:
+    """The task whose RPC was sent in this session and awaits its answer."""
+    return next(
+        (t for t in device.tasks if t.status == "sent" and t.session_id == session_id), None
+    )
+
+
+def known_types(device: Device) -> dict[str, str]:
+    """The known `xsi:type` of every parameter."""
+    return {name: p.type for name, p in device.parameters.items()}
+
+
+# --- decisions --------------------------------------------------------------------------------
+
+
+def changed_parameters(
+    device: Device | None, parameters: tuple[ParameterValue, ...], event_codes: tuple[str, ...]
+) -> tuple[ParameterValue, ...]:
+    """The Inform parameters whose value or type differs from what is known."""
+    if device is None or "0 BOOTSTRAP" in event_codes:
+        return _deduplicated(parameters)
+    known = device.parameters
+    return tuple(
+        p
+        for p in _deduplicated(parameters)
+        if (k := known.get(p.name)) is None or k.value != p.value or k.type != p.type
+    )
+
+
+def _deduplicated(parameters: tuple[ParameterValue, ...]) -> tuple[ParameterValue, ...]:
+    """Some CPEs list a parameter twice; the last value wins."""
+    return tuple({p.name: p for p in parameters}.values())
+
+
+def boot_completions(
+    device: Device | None, event_codes: tuple[str, ...], command_keys: dict[str, str]
+) -> list[str]:
+    """Ids of tasks whose effect this Inform shows: a reboot or a factory reset done."""
+    if device is None:
+        return []
+    done = []
+    for task in device.tasks:
+        if task.type not in AWAITS_BOOT or task.status not in ("sent", "answered"):
+            continue
+        if task.type == "factory_reset" and "0 BOOTSTRAP" in event_codes:
+            done.append(task.task_id)
+        elif task.type == "reboot" and (
+            command_keys.get("M Reboot") == task.command_key or "1 BOOT" in event_codes
+        ):
+            done.append(task.task_id)
+    return done
+
+
+def new_device_id(public_id: str) -> UUID:
+    """The aggregate id for a public device id."""
+    return aggregate_id(public_id)
+
+
+@evolve.register
+def _(event: TransferReported, state: Device | None) -> Device:
+    return _advance(state, event)

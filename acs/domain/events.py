@@ -1,0 +1,134 @@
+"""Device events: the immutable, versioned facts the event store keeps forever.
+
+Rules for changing this module: add fields only with defaults, never change a field's meaning,
+and give a new version a new class and topic (`InformReceived.v2`), keeping the old one
+readable. `tests/unit/test_event_replay.py` replays a fixed stream of stored events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from acs.domain.messages import ParameterValue, SetParameterValuesFault
+from acs.domain.tasks import AnyTask
+
+
+class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every device event: the aggregate id, its version after the event, and when."""
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+
+
+class InformReceived(DeviceEvent, frozen=True, kw_only=True):
+    """A CPE opened a session with an Inform (TR-069 A.3.3.1).
+
+    `parameters` holds only values that differ from what was known (all of them on the
+    first Inform and after `0 BOOTSTRAP`).
+    """
+
+    device_id: str
+    manufacturer: str
+    oui: str
+    product_class: str
+    serial_number: str
+    event_codes: tuple[str, ...]
+    command_keys: dict[str, str] = {}
+    parameters: tuple[ParameterValue, ...] = ()
+    source_ip: str = ""
+    cpe_time: str | None = None
+    session_id: str = ""
+    cwmp_version: str = ""
+    retry_count: int = 0
+
+
+class TaskQueued(DeviceEvent, frozen=True, kw_only=True):
+    """An operator (the actor) asked for a task."""
+
+    task_id: str
+    task: AnyTask
+    actor: str
+
+
+class RpcSent(DeviceEvent, frozen=True, kw_only=True):
+    """The ACS sent the RPC that carries out a task, in a session."""
+
+    task_id: str
+    method: str
+    session_id: str
+    command_key: str = ""
+    request: dict[str, Any] = {}
+
+
+class RpcAnswered(DeviceEvent, frozen=True, kw_only=True):
+    """The CPE answered an RPC; `parameters` are the values known true after the answer."""
+
+    task_id: str
+    method: str
+    result: dict[str, Any] = {}
+    parameters: tuple[ParameterValue, ...] = ()
+
+
+class RpcFaulted(DeviceEvent, frozen=True, kw_only=True):
+    """The CPE answered an RPC with a CWMP fault (9000-9899)."""
+
+    task_id: str
+    method: str
+    fault_code: int
+    fault_string: str
+    parameter_faults: tuple[SetParameterValuesFault, ...] = ()
+
+
+class TaskCompleted(DeviceEvent, frozen=True, kw_only=True):
+    """A task reached its goal; `result` is what operators see."""
+
+    task_id: str
+    result: dict[str, Any] = {}
+
+
+class TaskFaulted(DeviceEvent, frozen=True, kw_only=True):
+    """A task failed for good; `fault` carries the code and string."""
+
+    task_id: str
+    fault: dict[str, Any] = {}
+
+
+class TransferReported(DeviceEvent, frozen=True, kw_only=True):
+    """The CPE reported the end of a file transfer (TransferComplete, A.3.3.2)."""
+
+    command_key: str
+    fault_code: int = 0
+    fault_string: str = ""
+    start_time: str | None = None
+    complete_time: str | None = None
+
+
+EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
+    "InformReceived.v1": InformReceived,
+    "TaskQueued.v1": TaskQueued,
+    "RpcSent.v1": RpcSent,
+    "RpcAnswered.v1": RpcAnswered,
+    "RpcFaulted.v1": RpcFaulted,
+    "TaskCompleted.v1": TaskCompleted,
+    "TaskFaulted.v1": TaskFaulted,
+    "TransferReported.v1": TransferReported,
+}
+"""Stored topic of each event class; a stored topic must resolve forever."""
+
+TOPIC_OF: dict[type[DeviceEvent], str] = {cls: topic for topic, cls in EVENT_TOPICS.items()}
+
+AnyDeviceEvent = (
+    InformReceived
+    | TaskQueued
+    | RpcSent
+    | RpcAnswered
+    | RpcFaulted
+    | TaskCompleted
+    | TaskFaulted
+    | TransferReported
+)

@@ -1,0 +1,159 @@
+"""Reads of the read model: plain functions over SQL kept in module constants."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from psycopg.rows import class_row
+from psycopg_pool import ConnectionPool
+
+ONLINE_GRACE_SECONDS = 60
+DEFAULT_INFORM_INTERVAL = 3600
+
+_ONLINE = f"""(last_inform >= now() - make_interval(secs =>
+    2 * COALESCE(periodic_inform_interval, {DEFAULT_INFORM_INTERVAL}) + {ONLINE_GRACE_SECONDS}))"""
+"""A device is online while its next-but-one periodic Inform is not overdue."""
+
+_DEVICE_COLUMNS = f"""id, manufacturer, oui, product_class, serial_number, {_ONLINE} AS online,
+    last_inform, software_version, hardware_version, ip_address, tags"""
+
+_LIST_DEVICES = f"SELECT {_DEVICE_COLUMNS} FROM devices ORDER BY id LIMIT %s OFFSET %s"
+
+_GET_DEVICE = f"""SELECT {_DEVICE_COLUMNS}, connection_request_url, periodic_inform_interval,
+    first_seen, event_count, last_event_codes FROM devices WHERE id = %s"""
+
+_DEVICE_EXISTS = "SELECT 1 FROM devices WHERE id = %s"
+
+_PARAMETERS = """SELECT name, value, type, writable, updated_at FROM parameters
+WHERE device_id = %s ORDER BY name"""
+
+_TASK_COLUMNS = """id, device_id, type, parameters, status, actor, created_at, sent_at,
+    completed_at, result, fault"""
+
+_DEVICE_TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks WHERE device_id = %s ORDER BY created_at, id"
+
+_TASK = f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = %s"
+
+_STATS = f"""SELECT
+    (SELECT count(*) FROM devices) AS total_devices,
+    (SELECT count(*) FROM devices WHERE {_ONLINE}) AS online_devices,
+    (SELECT count(*) FROM tasks WHERE status IN ('pending', 'sent')) AS pending_tasks"""
+
+
+class DeviceSummary(msgspec.Struct, frozen=True):
+    """A device in the list."""
+
+    id: str
+    manufacturer: str
+    oui: str
+    product_class: str
+    serial_number: str
+    online: bool
+    last_inform: datetime
+    software_version: str | None
+    hardware_version: str | None
+    ip_address: str | None
+    tags: list[str]
+
+
+class DeviceDetail(DeviceSummary, frozen=True):
+    """A device with everything the read model knows of it."""
+
+    connection_request_url: str | None
+    periodic_inform_interval: int | None
+    first_seen: datetime
+    event_count: int
+    last_event_codes: list[str]
+
+
+class Parameter(msgspec.Struct, frozen=True):
+    """A parameter's current value."""
+
+    name: str
+    value: str
+    type: str
+    writable: bool | None
+    updated_at: datetime
+
+
+class Task(msgspec.Struct, frozen=True):
+    """A task and where it stands: `pending`, `sent`, `done` or `fault`."""
+
+    id: str
+    device_id: str
+    type: str
+    parameters: dict[str, Any]
+    status: str
+    actor: str
+    created_at: datetime
+    sent_at: datetime | None
+    completed_at: datetime | None
+    result: dict[str, Any] | None
+    fault: dict[str, Any] | None
+
+
+class Stats(msgspec.Struct, frozen=True):
+    """Fleet totals."""
+
+    total_devices: int
+    online_devices: int
+    offline_devices: int
+    pending_tasks: int
+
+
+class ReadModel:
+    """Queries over the projections."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    def devices(self, limit: int, offset: int) -> list[DeviceSummary]:
+        """A page of devices, ordered by id."""
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(DeviceSummary))
+            return cur.execute(_LIST_DEVICES, (limit, offset)).fetchall()
+
+    def device(self, device_id: str) -> DeviceDetail | None:
+        """One device, or None."""
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(DeviceDetail))
+            return cur.execute(_GET_DEVICE, (device_id,)).fetchone()
+
+    def device_exists(self, device_id: str) -> bool:
+        """Whether the read model knows this device."""
+        with self.pool.connection() as conn:
+            return conn.execute(_DEVICE_EXISTS, (device_id,)).fetchone() is not None
+
+    def parameters(self, device_id: str) -> list[Parameter]:
+        """A device's current parameter values, by name."""
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(Parameter))
+            return cur.execute(_PARAMETERS, (device_id,)).fetchall()
+
+    def tasks(self, device_id: str) -> list[Task]:
+        """A device's tasks, oldest first."""
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(Task))
+            return cur.execute(_DEVICE_TASKS, (device_id,)).fetchall()
+
+    def task(self, task_id: str) -> Task | None:
+        """One task, or None."""
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(Task))
+            return cur.execute(_TASK, (task_id,)).fetchone()
+
+    def stats(self) -> Stats:
+        """Fleet totals; offline is total minus online."""
+        with self.pool.connection() as conn:
+            row = conn.execute(_STATS).fetchone()
+        assert row is not None
+        total, online, pending = (int(v) for v in row)
+        return Stats(total, online, total - online, pending)
+
+    def position(self) -> int:
+        """The position of the last event in the read model."""
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT position FROM projection_tracking").fetchone()
+        return int(row[0]) if row else 0
