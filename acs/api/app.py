@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
@@ -30,8 +31,9 @@ log = logging.getLogger(__name__)
 def build_services(settings: Settings, url: str) -> Services:
     """Open the pools and build every service for one worker process."""
     size = settings.db_pool_size
-    pool = ConnectionPool(url, min_size=2, max_size=size, open=True, name="acs",
-                          kwargs={"autocommit": True})  # fmt: skip
+    pool = ConnectionPool(
+        url, min_size=2, max_size=size, open=True, name="acs", kwargs={"autocommit": True}
+    )
     store = EventStore(datastore_for(url, pool_size=size))
     return Services(
         store=store,
@@ -49,17 +51,20 @@ def _error(status: int, detail: str) -> Response[dict[str, object]]:
     return Response({"status_code": status, "detail": detail}, status_code=status)
 
 
-def _not_found(_: Request[None, None, None], exc: Exception) -> Response[dict[str, object]]:
+def _not_found(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
     return _error(404, f"no device {exc}")
 
 
-def _bad_task(_: Request[None, None, None], exc: Exception) -> Response[dict[str, object]]:
+def _bad_task(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
     return _error(400, str(exc))
 
 
-def _busy(_: Request[None, None, None], exc: Exception) -> Response[dict[str, object]]:
-    return Response({"status_code": 503, "detail": "device busy, retry"}, status_code=503,
-                    headers={"Retry-After": "1"})  # fmt: skip
+def _busy(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+    return Response(
+        {"status_code": 503, "detail": "device busy, retry"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
 
 
 def create_app(settings: Settings, database_url: str) -> Litestar:

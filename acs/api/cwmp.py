@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 from litestar import Request, post
 from litestar.datastructures import Cookie
@@ -59,12 +60,13 @@ def to_response(reply: Reply) -> Response[bytes]:
     if reply.session_id and not reply.end_session:
         cookies.append(Cookie(key=COOKIE, value=reply.session_id, httponly=True, path="/"))
     media = _XML if reply.body else None
-    return Response(reply.body, status_code=reply.status, media_type=media, headers=headers,
-                    cookies=cookies)  # fmt: skip
+    return Response(
+        reply.body, status_code=reply.status, media_type=media, headers=headers, cookies=cookies
+    )
 
 
 @post("/cwmp", status_code=200, include_in_schema=False)
-async def cwmp_endpoint(request: Request[None, None, None], services: Services) -> Response[bytes]:
+async def cwmp_endpoint(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
     """One CPE request of a CWMP session."""
     limit = services.max_body_bytes
     body = inflate(await request.body(), request.headers.get("content-encoding", ""), limit)

@@ -12,8 +12,8 @@ from litestar.params import Parameter
 
 from acs.api.services import Services
 from acs.domain.tasks import AnyTask, FactoryResetTask, RebootTask, parse_task, task_type
-from acs.projections.queries import DeviceDetail, DeviceSummary, Parameter as ParameterRow
-from acs.projections.queries import Stats, Task
+from acs.projections.queries import DeviceDetail, DeviceSummary, Stats, Task
+from acs.projections.queries import Parameter as ParameterRow
 from acs.projections.tasks import task_parameters
 
 ACTOR_HEADER = "x-acs-actor"
@@ -37,10 +37,18 @@ async def _queue(services: Services, device_id: str, task: AnyTask, actor: str) 
     if stored is not None:
         return stored
     return Task(
-        id=task_id, device_id=device_id, type=task_type(task), parameters=task_parameters(task),
-        status="pending", actor=actor, created_at=datetime.now(UTC), sent_at=None,
-        completed_at=None, result=None, fault=None,
-    )  # fmt: skip
+        id=task_id,
+        device_id=device_id,
+        type=task_type(task),
+        parameters=task_parameters(task),
+        status="pending",
+        actor=actor,
+        created_at=datetime.now(UTC),
+        sent_at=None,
+        completed_at=None,
+        result=None,
+        fault=None,
+    )
 
 
 class DeviceController(Controller):

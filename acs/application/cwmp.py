@@ -18,7 +18,14 @@ from acs.domain.decide import receive_answer, receive_inform, report_transfer, s
 from acs.domain.device import Device, DeviceNotFoundError, next_task
 from acs.domain.device_id import aggregate_id, device_id
 from acs.domain.events import DeviceEvent
-from acs.domain.messages import AcsRequest, CwmpVersion, Envelope, FaultCode, Inform, TransferComplete
+from acs.domain.messages import (
+    AcsRequest,
+    CwmpVersion,
+    Envelope,
+    FaultCode,
+    Inform,
+    TransferComplete,
+)
 from acs.domain.session import Action, CwmpProtocolError, Session, Step
 
 log = logging.getLogger(__name__)
@@ -105,16 +112,8 @@ class CwmpService:
         if session is None:
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "no open session: send Inform first")
         step = machine.receive(session, envelope)
-        if step.action is Action.RECORD_ANSWER:
-            assert envelope is not None
-            answer, at = envelope.message, now()
-            self._record(
-                session, lambda d: receive_answer(d, session_id=session.id, answer=answer, at=at)
-            )
-        elif step.action is Action.RECORD_TRANSFER:
-            assert envelope is not None and isinstance(envelope.message, TransferComplete)
-            report, at = envelope.message, now()
-            self._record(session, lambda d: report_transfer(d, report, at))
+        if envelope is not None:
+            self._record_message(step, session, envelope)
         if step.action in (Action.RECORD_ANSWER, Action.NEXT_RPC):
             step = self._next_rpc(step.session)
         if step.session.phase is machine.Phase.DONE:
@@ -122,6 +121,16 @@ class CwmpService:
             return Reply(status=204, session_id=session.id, end_session=True)
         self.sessions.save(step.session)
         return _reply(step)
+
+    def _record_message(self, step: Step, session: Session, envelope: Envelope) -> None:
+        """Record what the CPE said, when the session step calls for it."""
+        message, at = envelope.message, now()
+        if step.action is Action.RECORD_ANSWER:
+            self._record(
+                session, lambda d: receive_answer(d, session_id=session.id, answer=message, at=at)
+            )
+        elif step.action is Action.RECORD_TRANSFER and isinstance(message, TransferComplete):
+            self._record(session, lambda d: report_transfer(d, message, at))
 
     def _record(self, session: Session, decide: Decide) -> None:
         def guarded(device: Device | None) -> list[DeviceEvent]:
@@ -140,8 +149,9 @@ class CwmpService:
             task = next_task(current, session.id) if current else None
             if current is None or task is None:
                 return []
-            request, events = send_rpc(current, task_id=task.task_id, session_id=session.id,
-                                       at=now())  # fmt: skip
+            request, events = send_rpc(
+                current, task_id=task.task_id, session_id=session.id, at=now()
+            )
             chosen.append(request)
             return events
 
@@ -160,5 +170,7 @@ def _fault(error: CwmpProtocolError, request: Envelope | None) -> Reply:
     """A SOAP Fault in the CPE's namespace, echoing its `cwmp:ID` when it sent one."""
     log.info("CWMP fault %s: %s", int(error.code), error.message)
     version = request.version if request else CwmpVersion.V1_0
-    envelope = machine.fault_reply(Session(id="", version=version), error, request and request.id)
+    envelope = machine.fault_reply(
+        Session(id="", version=version), error, request.id if request else None
+    )
     return Reply(status=400, body=encode(envelope))

@@ -51,8 +51,11 @@ class _Sequence:
 
     def head(self) -> dict[str, Any]:
         self.version += 1
-        return {"originator_id": self.aggregate, "originator_version": self.version,
-                "timestamp": self.at}  # fmt: skip
+        return {
+            "originator_id": self.aggregate,
+            "originator_version": self.version,
+            "timestamp": self.at,
+        }
 
 
 def receive_inform(
@@ -187,7 +190,9 @@ def _faulted(seq: _Sequence, task_id: str, method: str, fault: Fault) -> list[De
     ]
 
 
-def _outcome(device: Device, task_id: str, answer: Message) -> tuple[dict[str, Any], tuple[Any, ...]]:
+def _outcome(
+    device: Device, task_id: str, answer: Message
+) -> tuple[dict[str, Any], tuple[Any, ...]]:
     """The task result and the parameter values the answer proves."""
     if isinstance(answer, GetParameterValuesResponse):
         values = {p.name: p.value for p in answer.parameters}

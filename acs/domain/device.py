@@ -232,10 +232,9 @@ def boot_completions(
     for task in device.tasks:
         if task.type not in AWAITS_BOOT or task.status not in ("sent", "answered"):
             continue
-        if task.type == "factory_reset" and "0 BOOTSTRAP" in event_codes:
-            done.append(task.task_id)
-        elif task.type == "reboot" and (
-            command_keys.get("M Reboot") == task.command_key or "1 BOOT" in event_codes
+        if (task.type == "factory_reset" and "0 BOOTSTRAP" in event_codes) or (
+            task.type == "reboot"
+            and (command_keys.get("M Reboot") == task.command_key or "1 BOOT" in event_codes)
         ):
             done.append(task.task_id)
     return done

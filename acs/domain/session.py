@@ -101,13 +101,16 @@ def receive(session: Session, envelope: Envelope | None) -> Step:
             return Step(ready, None, Action.NEXT_RPC)
         case Phase.CPE_REQUESTS, TransferComplete():
             assert envelope is not None
-            return Step(session, _reply(session, envelope, TransferCompleteResponse()),
-                        Action.RECORD_TRANSFER)  # fmt: skip
+            return Step(
+                session,
+                _reply(session, envelope, TransferCompleteResponse()),
+                Action.RECORD_TRANSFER,
+            )
         case Phase.CPE_REQUESTS, GetRPCMethods():
             assert envelope is not None
             answer = GetRPCMethodsResponse(methods=ACS_METHODS)
             return Step(session, _reply(session, envelope, answer), Action.NONE)
-        case (Phase.CPE_REQUESTS | Phase.ACS_REQUESTS), Inform():
+        case ((Phase.CPE_REQUESTS | Phase.ACS_REQUESTS), Inform()):
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "a session has one Inform")
         case Phase.ACS_REQUESTS, _:
             return _answer(session, message)

@@ -75,7 +75,7 @@ def parse_task(kind: str, parameters: dict[str, Any] | None) -> AnyTask:
         body["values"] = {name: _as_text(v) for name, v in body["values"].items()}
     body["type"] = kind
     try:
-        spec = _DECODER.decode(msgspec.json.encode(body))
+        spec: AnyTask = _DECODER.decode(msgspec.json.encode(body))
     except msgspec.ValidationError as exc:
         raise TaskSpecError(f"invalid parameters for {kind}: {exc}") from exc
     _check(spec)
@@ -115,9 +115,7 @@ def infer_type(value: str) -> str:
     return "xsd:string"
 
 
-def request_for(
-    spec: AnyTask, command_key: str, known_types: dict[str, str]
-) -> AcsRequest:
+def request_for(spec: AnyTask, command_key: str, known_types: dict[str, str]) -> AcsRequest:
     """The RPC that carries out a task; `command_key` correlates its later effects."""
     match spec:
         case GetParams(names=names):

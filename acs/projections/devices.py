@@ -51,20 +51,45 @@ def _(event: InformReceived, position: int) -> list[Row]:
     s = summarize(event.parameters)
     url = s.get("connection_request_url")
     ip = s.get("ip_address") or (host_of(str(url)) if url else None)
-    return [(_UPSERT, (
-        event.device_id, event.originator_id, event.manufacturer, event.oui,
-        event.product_class, event.serial_number, s.get("software_version"),
-        s.get("hardware_version"), ip, event.source_ip or None, url,
-        s.get("periodic_inform_interval"), event.timestamp, list(event.event_codes),
-        event.timestamp, event.originator_version,
-    ))]  # fmt: skip
+    return [
+        (
+            _UPSERT,
+            (
+                event.device_id,
+                event.originator_id,
+                event.manufacturer,
+                event.oui,
+                event.product_class,
+                event.serial_number,
+                s.get("software_version"),
+                s.get("hardware_version"),
+                ip,
+                event.source_ip or None,
+                url,
+                s.get("periodic_inform_interval"),
+                event.timestamp,
+                list(event.event_codes),
+                event.timestamp,
+                event.originator_version,
+            ),
+        )
+    ]
 
 
 @rows_for.register
 def _(event: RpcAnswered, position: int) -> list[Row]:
     s = summarize(event.parameters)
-    return [(_SUMMARY, (
-        s.get("software_version"), s.get("hardware_version"), s.get("ip_address"),
-        s.get("connection_request_url"), s.get("periodic_inform_interval"),
-        event.originator_version, event.originator_id,
-    ))]  # fmt: skip
+    return [
+        (
+            _SUMMARY,
+            (
+                s.get("software_version"),
+                s.get("hardware_version"),
+                s.get("ip_address"),
+                s.get("connection_request_url"),
+                s.get("periodic_inform_interval"),
+                event.originator_version,
+                event.originator_id,
+            ),
+        )
+    ]

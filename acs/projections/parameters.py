@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import datetime
 from functools import singledispatch
-from uuid import UUID
 
 from acs.domain.events import DeviceEvent, InformReceived, RpcAnswered
-from acs.domain.messages import ParameterValue
 from acs.projections import Row
 
 _DEVICE = "(SELECT id FROM devices WHERE aggregate_id = %s)"
@@ -34,26 +30,21 @@ def rows_for(event: DeviceEvent, position: int) -> list[Row]:
 
 @rows_for.register
 def _(event: InformReceived, position: int) -> list[Row]:
-    return _rows(event.originator_id, event.parameters, event.timestamp, position, "inform", None)
+    return _rows(event, position, "inform", None)
 
 
 @rows_for.register
 def _(event: RpcAnswered, position: int) -> list[Row]:
-    return _rows(
-        event.originator_id, event.parameters, event.timestamp, position, "task", event.task_id
-    )
+    return _rows(event, position, "task", event.task_id)
 
 
 def _rows(
-    aggregate: UUID,
-    parameters: Iterable[ParameterValue],
-    at: datetime,
-    position: int,
-    cause: str,
-    task_id: str | None,
+    event: InformReceived | RpcAnswered, position: int, cause: str, task_id: str | None
 ) -> list[Row]:
+    """An upsert of the current value and a history entry per parameter."""
+    at, aggregate = event.timestamp, event.originator_id
     rows: list[Row] = []
-    for p in parameters:
+    for p in event.parameters:
         rows.append((_UPSERT, (aggregate, p.name, p.value, p.type, at)))
         rows.append((_HISTORY, (aggregate, p.name, p.value, p.type, at, position, cause, task_id)))
     return rows

@@ -45,7 +45,7 @@ def _apply(cur: psycopg.Cursor[tuple[object, ...]], rows: list[Row]) -> None:
         j = i
         while j < len(rows) and rows[j][0] == sql:
             j += 1
-        cur.executemany(sql, [params for _, params in rows[i:j]])  # type: ignore[arg-type]
+        cur.executemany(sql, [params for _, params in rows[i:j]])
         i = j
 
 
@@ -82,7 +82,7 @@ class ProjectionRunner:
             "SELECT position FROM projection_tracking WHERE name = %s FOR UPDATE",
             (TRACKING_NAME,),
         ).fetchone()
-        after = int(row[0]) if row else 0
+        after = int(str(row[0])) if row else 0
         notes = self.store.notifications(after, batch)
         if not notes:
             return 0

@@ -44,10 +44,19 @@ def rows_for(event: DeviceEvent, position: int) -> list[Row]:
 
 @rows_for.register
 def _(event: TaskQueued, position: int) -> list[Row]:
-    return [(_QUEUED, (
-        event.task_id, task_type(event.task), _json(task_parameters(event.task)), event.actor,
-        event.timestamp, event.originator_id,
-    ))]  # fmt: skip
+    return [
+        (
+            _QUEUED,
+            (
+                event.task_id,
+                task_type(event.task),
+                _json(task_parameters(event.task)),
+                event.actor,
+                event.timestamp,
+                event.originator_id,
+            ),
+        )
+    ]
 
 
 @rows_for.register

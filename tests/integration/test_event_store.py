@@ -29,14 +29,28 @@ INFORM = Inform(
 
 
 def register(store: EventStore) -> None:
-    decide_and_append(store, PUBLIC, lambda d: receive_inform(
-        d, INFORM, aggregate=aggregate_id(PUBLIC), public_id=PUBLIC, source_ip="127.0.0.1",
-        session_id="s", cwmp_version="V1_0", at=T0))  # fmt: skip
+    decide_and_append(
+        store,
+        PUBLIC,
+        lambda d: receive_inform(
+            d,
+            INFORM,
+            aggregate=aggregate_id(PUBLIC),
+            public_id=PUBLIC,
+            source_ip="127.0.0.1",
+            session_id="s",
+            cwmp_version="V1_0",
+            at=T0,
+        ),
+    )
 
 
 def queue(store: EventStore, task_id: str) -> None:
-    decide_and_append(store, PUBLIC, lambda d: queue_task(
-        d, task_id=task_id, task=GetParams(names=("A.",)), actor="op", at=T0))  # fmt: skip
+    decide_and_append(
+        store,
+        PUBLIC,
+        lambda d: queue_task(d, task_id=task_id, task=GetParams(names=("A.",)), actor="op", at=T0),
+    )
 
 
 def test_appended_events_load_back_as_the_same_state(services: Services) -> None:

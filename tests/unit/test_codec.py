@@ -1070,11 +1070,24 @@ SAMPLE_MESSAGES: list[AnyMessage] = [
 def test_the_samples_cover_every_message_type() -> None:
     sent = {type(message) for message in SAMPLE_MESSAGES}
     assert sent == {
-        Inform, TransferComplete, GetRPCMethods, InformResponse, TransferCompleteResponse,
-        GetRPCMethodsResponse, GetParameterValues, SetParameterValues, GetParameterNames, Reboot,
-        FactoryReset, GetParameterValuesResponse, SetParameterValuesResponse,
-        GetParameterNamesResponse, RebootResponse, FactoryResetResponse, Fault,
-    }  # fmt: skip
+        Inform,
+        TransferComplete,
+        GetRPCMethods,
+        InformResponse,
+        TransferCompleteResponse,
+        GetRPCMethodsResponse,
+        GetParameterValues,
+        SetParameterValues,
+        GetParameterNames,
+        Reboot,
+        FactoryReset,
+        GetParameterValuesResponse,
+        SetParameterValuesResponse,
+        GetParameterNamesResponse,
+        RebootResponse,
+        FactoryResetResponse,
+        Fault,
+    }
 
 
 @pytest.mark.parametrize("version", list(CwmpVersion))

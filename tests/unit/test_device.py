@@ -47,7 +47,9 @@ SSID = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"
 SW = "InternetGatewayDevice.DeviceInfo.SoftwareVersion"
 
 
-def inform(*codes: str, params: dict[str, str] | None = None, keys: dict[str, str] | None = None) -> Inform:
+def inform(
+    *codes: str, params: dict[str, str] | None = None, keys: dict[str, str] | None = None
+) -> Inform:
     return Inform(
         device_id=DeviceIdStruct("Acme", "00AABB", "Box", "S1"),
         events=tuple(EventStruct(c, (keys or {}).get(c, "")) for c in codes),
@@ -64,10 +66,19 @@ def apply(device: Device | None, events: list[DeviceEvent]) -> Device:
     return state
 
 
-def informed(device: Device | None, message: Inform, session: str = "s1") -> tuple[Device, list[DeviceEvent]]:
-    events = receive_inform(device, message, aggregate=aggregate_id(PUBLIC), public_id=PUBLIC,
-                            source_ip="127.0.0.1", session_id=session, cwmp_version="V1_0",
-                            at=T0)  # fmt: skip
+def informed(
+    device: Device | None, message: Inform, session: str = "s1"
+) -> tuple[Device, list[DeviceEvent]]:
+    events = receive_inform(
+        device,
+        message,
+        aggregate=aggregate_id(PUBLIC),
+        public_id=PUBLIC,
+        source_ip="127.0.0.1",
+        session_id=session,
+        cwmp_version="V1_0",
+        at=T0,
+    )
     return apply(device, events), events
 
 
@@ -138,7 +149,9 @@ def test_set_params_uses_the_known_type_and_records_the_new_value() -> None:
     assert isinstance(request, SetParameterValues)
     assert request.parameter_key == "t1"
     assert {p.name: p.type for p in request.parameters} == {
-        interval: "xsd:unsignedInt", SSID: "xsd:string"}  # fmt: skip
+        interval: "xsd:unsignedInt",
+        SSID: "xsd:string",
+    }
     device = apply(device, sent)
     events = receive_answer(device, session_id="s1", answer=SetParameterValuesResponse(0), at=T0)
     device = apply(device, events)
@@ -149,13 +162,18 @@ def test_a_cpe_fault_faults_the_task_with_code_and_parameter_faults() -> None:
     device, _ = informed(None, inform("0 BOOTSTRAP"))
     device = with_task(device, SetParams(values={SW: "x"}))
     device = apply(device, send_rpc(device, task_id="t1", session_id="s1", at=T0)[1])
-    fault = Fault(code=9003, string="Invalid arguments",
-                  set_parameter_values_faults=(SetParameterValuesFault(SW, 9008, "read only"),))  # fmt: skip
+    fault = Fault(
+        code=9003,
+        string="Invalid arguments",
+        set_parameter_values_faults=(SetParameterValuesFault(SW, 9008, "read only"),),
+    )
     events = receive_answer(device, session_id="s1", answer=fault, at=T0)
     assert [type(e) for e in events] == [RpcFaulted, TaskFaulted]
     assert isinstance(events[1], TaskFaulted)
     assert events[1].fault["code"] == 9003
-    assert events[1].fault["parameter_faults"] == [{"name": SW, "code": 9008, "string": "read only"}]
+    assert events[1].fault["parameter_faults"] == [
+        {"name": SW, "code": 9008, "string": "read only"}
+    ]
 
 
 def test_reboot_stays_open_until_the_m_reboot_inform() -> None:

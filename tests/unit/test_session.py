@@ -53,19 +53,44 @@ def at(phase: Phase, pending: str = "") -> Session:
     [
         (at(Phase.AWAIT_INFORM), INFORM, Phase.CPE_REQUESTS, Action.RECORD_INFORM, InformResponse),
         (at(Phase.CPE_REQUESTS), None, Phase.ACS_REQUESTS, Action.NEXT_RPC, None),
-        (at(Phase.CPE_REQUESTS), TRANSFER, Phase.CPE_REQUESTS, Action.RECORD_TRANSFER,
-         TransferCompleteResponse),
-        (at(Phase.CPE_REQUESTS), GetRPCMethods(), Phase.CPE_REQUESTS, Action.NONE,
-         GetRPCMethodsResponse),
+        (
+            at(Phase.CPE_REQUESTS),
+            TRANSFER,
+            Phase.CPE_REQUESTS,
+            Action.RECORD_TRANSFER,
+            TransferCompleteResponse,
+        ),
+        (
+            at(Phase.CPE_REQUESTS),
+            GetRPCMethods(),
+            Phase.CPE_REQUESTS,
+            Action.NONE,
+            GetRPCMethodsResponse,
+        ),
         (at(Phase.ACS_REQUESTS), None, Phase.ACS_REQUESTS, Action.NEXT_RPC, None),
-        (at(Phase.ACS_REQUESTS, "GetParameterValues"), GetParameterValuesResponse(parameters=()),
-         Phase.ACS_REQUESTS, Action.RECORD_ANSWER, None),
-        (at(Phase.ACS_REQUESTS, "Reboot"), RebootResponse(), Phase.ACS_REQUESTS,
-         Action.RECORD_ANSWER, None),
-        (at(Phase.ACS_REQUESTS, "Reboot"), Fault(code=9001, string="denied"), Phase.ACS_REQUESTS,
-         Action.RECORD_ANSWER, None),
+        (
+            at(Phase.ACS_REQUESTS, "GetParameterValues"),
+            GetParameterValuesResponse(parameters=()),
+            Phase.ACS_REQUESTS,
+            Action.RECORD_ANSWER,
+            None,
+        ),
+        (
+            at(Phase.ACS_REQUESTS, "Reboot"),
+            RebootResponse(),
+            Phase.ACS_REQUESTS,
+            Action.RECORD_ANSWER,
+            None,
+        ),
+        (
+            at(Phase.ACS_REQUESTS, "Reboot"),
+            Fault(code=9001, string="denied"),
+            Phase.ACS_REQUESTS,
+            Action.RECORD_ANSWER,
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_legal_transitions(
     state: Session, message: Message | None, phase: Phase, action: Action, reply: type | None
 ) -> None:

@@ -51,11 +51,17 @@ def test_each_task_becomes_its_rpc() -> None:
     assert request_for(GetParams(names=("A.",)), "k", {}) == GetParameterValues(names=("A.",))
     assert request_for(RebootTask(), "k", {}) == Reboot(command_key="k")
     assert request_for(FactoryResetTask(), "k", {}) == FactoryReset()
-    spv = request_for(SetParams(values={"A.N": "5", "A.S": "x", "A.T": "1"},
-                                types={"A.T": "xsd:int"}), "k", {"A.S": "xsd:string"})  # fmt: skip
+    spv = request_for(
+        SetParams(values={"A.N": "5", "A.S": "x", "A.T": "1"}, types={"A.T": "xsd:int"}),
+        "k",
+        {"A.S": "xsd:string"},
+    )
     assert isinstance(spv, SetParameterValues)
     assert [(p.name, p.type) for p in spv.parameters] == [
-        ("A.N", "xsd:unsignedInt"), ("A.S", "xsd:string"), ("A.T", "xsd:int")]  # fmt: skip
+        ("A.N", "xsd:unsignedInt"),
+        ("A.S", "xsd:string"),
+        ("A.T", "xsd:int"),
+    ]
     assert spv.parameter_key == "k"
 
 
