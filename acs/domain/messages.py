@@ -85,6 +85,31 @@ class SetParameterValuesFault(msgspec.Struct, frozen=True):
     fault_string: str = ""
 
 
+class ParameterAttribute(msgspec.Struct, frozen=True):
+    """A parameter's notification and access list (A.3.2.5 ParameterAttributeStruct)."""
+
+    name: str
+    notification: int
+    access_list: tuple[str, ...] = ()
+
+
+class SetParameterAttribute(msgspec.Struct, frozen=True):
+    """One change of attributes (A.3.2.4 SetParameterAttributesStruct)."""
+
+    name: str
+    notification_change: bool
+    notification: int
+    access_list_change: bool
+    access_list: tuple[str, ...] = ()
+
+
+class ArgStruct(msgspec.Struct, frozen=True):
+    """A name and value argument (A.4.2.1 ArgStruct, used by RequestDownload)."""
+
+    name: str
+    value: str
+
+
 # --- CPE -> ACS requests -----------------------------------------------------
 
 
@@ -113,6 +138,37 @@ class GetRPCMethods(Message, frozen=True, tag="GetRPCMethods"):
     """The RPC methods supported by the receiver (A.3.1.1); either side may send it."""
 
 
+class AutonomousTransferComplete(Message, frozen=True, tag="AutonomousTransferComplete"):
+    """A transfer the CPE made on its own initiative ended (A.3.3.3)."""
+
+    announce_url: str
+    transfer_url: str
+    is_download: bool
+    file_type: str
+    file_size: int
+    target_file_name: str
+    fault_code: int
+    fault_string: str
+    start_time: str | None
+    complete_time: str | None
+
+
+class RequestDownload(Message, frozen=True, tag="RequestDownload"):
+    """The CPE asks the ACS to send it a Download of this file type (A.4.2.1)."""
+
+    file_type: str
+    arguments: tuple[ArgStruct, ...] = ()
+
+
+class Kicked(Message, frozen=True, tag="Kicked"):
+    """A web-initiated kick (A.4.2.2); this ACS answers it with fault 8000."""
+
+    command: str
+    referer: str
+    arg: str
+    next: str
+
+
 # --- ACS -> CPE responses ----------------------------------------------------
 
 
@@ -130,6 +186,16 @@ class GetRPCMethodsResponse(Message, frozen=True, tag="GetRPCMethodsResponse"):
     """The methods the answering side supports (A.3.1.1)."""
 
     methods: tuple[str, ...]
+
+
+class AutonomousTransferCompleteResponse(
+    Message, frozen=True, tag="AutonomousTransferCompleteResponse"
+):
+    """The ACS's answer to an AutonomousTransferComplete (A.3.3.3)."""
+
+
+class RequestDownloadResponse(Message, frozen=True, tag="RequestDownloadResponse"):
+    """The ACS's answer to a RequestDownload (A.4.2.1)."""
 
 
 # --- ACS -> CPE requests -----------------------------------------------------
@@ -165,6 +231,65 @@ class FactoryReset(Message, frozen=True, tag="FactoryReset"):
     """Reset the CPE to its factory defaults (A.4.1.4)."""
 
 
+class GetParameterAttributes(Message, frozen=True, tag="GetParameterAttributes"):
+    """Read notification settings and access lists (A.3.2.5)."""
+
+    names: tuple[str, ...]
+
+
+class SetParameterAttributes(Message, frozen=True, tag="SetParameterAttributes"):
+    """Change notification settings and access lists (A.3.2.4)."""
+
+    parameters: tuple[SetParameterAttribute, ...]
+
+
+class AddObject(Message, frozen=True, tag="AddObject"):
+    """Create an instance of a multi-instance object; `object_name` ends in `.` (A.3.2.6)."""
+
+    object_name: str
+    parameter_key: str = ""
+
+
+class DeleteObject(Message, frozen=True, tag="DeleteObject"):
+    """Delete an object instance; `object_name` ends in `.` (A.3.2.7)."""
+
+    object_name: str
+    parameter_key: str = ""
+
+
+class Download(Message, frozen=True, tag="Download"):
+    """Make the CPE download a file; the outcome comes by TransferComplete (A.3.2.8)."""
+
+    command_key: str
+    file_type: str
+    url: str
+    username: str = ""
+    password: str = ""
+    file_size: int = 0
+    target_file_name: str = ""
+    delay_seconds: int = 0
+    success_url: str = ""
+    failure_url: str = ""
+
+
+class Upload(Message, frozen=True, tag="Upload"):
+    """Make the CPE upload a file to `url`; the outcome comes by TransferComplete (A.4.1.5)."""
+
+    command_key: str
+    file_type: str
+    url: str
+    username: str = ""
+    password: str = ""
+    delay_seconds: int = 0
+
+
+class ScheduleInform(Message, frozen=True, tag="ScheduleInform"):
+    """Ask for a session in `delay_seconds`, with `M ScheduleInform` and this key (A.4.1.6)."""
+
+    delay_seconds: int
+    command_key: str = ""
+
+
 # --- CPE -> ACS responses ----------------------------------------------------
 
 
@@ -194,6 +319,53 @@ class FactoryResetResponse(Message, frozen=True, tag="FactoryResetResponse"):
     """The CPE accepted a FactoryReset (A.4.1.4)."""
 
 
+class GetParameterAttributesResponse(
+    Message, frozen=True, tag="GetParameterAttributesResponse"
+):
+    """Attributes read by GetParameterAttributes (A.3.2.5)."""
+
+    parameters: tuple[ParameterAttribute, ...]
+
+
+class SetParameterAttributesResponse(
+    Message, frozen=True, tag="SetParameterAttributesResponse"
+):
+    """The CPE applied a SetParameterAttributes (A.3.2.4)."""
+
+
+class AddObjectResponse(Message, frozen=True, tag="AddObjectResponse"):
+    """The new instance's number; status 1: applied after a reboot or commit (A.3.2.6)."""
+
+    instance_number: int
+    status: int
+
+
+class DeleteObjectResponse(Message, frozen=True, tag="DeleteObjectResponse"):
+    """Status 0: deleted; 1: deleted after a reboot or commit (A.3.2.7)."""
+
+    status: int
+
+
+class DownloadResponse(Message, frozen=True, tag="DownloadResponse"):
+    """Status 0: done already; 1: not done yet, TransferComplete follows (A.3.2.8)."""
+
+    status: int
+    start_time: str | None = None
+    complete_time: str | None = None
+
+
+class UploadResponse(Message, frozen=True, tag="UploadResponse"):
+    """Status 0: done already; 1: not done yet, TransferComplete follows (A.4.1.5)."""
+
+    status: int
+    start_time: str | None = None
+    complete_time: str | None = None
+
+
+class ScheduleInformResponse(Message, frozen=True, tag="ScheduleInformResponse"):
+    """The CPE will open a session after the delay (A.4.1.6)."""
+
+
 # --- Faults ------------------------------------------------------------------
 
 
@@ -206,39 +378,90 @@ class Fault(Message, frozen=True, tag="Fault"):
     faultcode: str = "Client"
 
 
-AcsRequest = GetParameterValues | SetParameterValues | GetParameterNames | Reboot | FactoryReset
+AcsRequest = (
+    GetParameterValues
+    | SetParameterValues
+    | GetParameterNames
+    | GetParameterAttributes
+    | SetParameterAttributes
+    | AddObject
+    | DeleteObject
+    | Reboot
+    | FactoryReset
+    | Download
+    | Upload
+    | ScheduleInform
+    | GetRPCMethods
+)
 """RPCs the ACS sends to a CPE."""
 
 CpeResponse = (
     GetParameterValuesResponse
     | SetParameterValuesResponse
     | GetParameterNamesResponse
+    | GetParameterAttributesResponse
+    | SetParameterAttributesResponse
+    | AddObjectResponse
+    | DeleteObjectResponse
     | RebootResponse
     | FactoryResetResponse
+    | DownloadResponse
+    | UploadResponse
+    | ScheduleInformResponse
     | GetRPCMethodsResponse
 )
 """Answers a CPE gives to the ACS's RPCs."""
 
-CpeRequest = Inform | TransferComplete | GetRPCMethods
+CpeRequest = (
+    Inform | TransferComplete | AutonomousTransferComplete | RequestDownload | Kicked | GetRPCMethods
+)
 """Requests a CPE sends to the ACS."""
+
+AcsResponse = (
+    InformResponse
+    | TransferCompleteResponse
+    | AutonomousTransferCompleteResponse
+    | RequestDownloadResponse
+    | GetRPCMethodsResponse
+)
+"""Answers the ACS gives to a CPE's requests."""
 
 AnyMessage = (
     Inform
     | TransferComplete
+    | AutonomousTransferComplete
+    | RequestDownload
+    | Kicked
     | GetRPCMethods
     | InformResponse
     | TransferCompleteResponse
+    | AutonomousTransferCompleteResponse
+    | RequestDownloadResponse
     | GetRPCMethodsResponse
     | GetParameterValues
     | SetParameterValues
     | GetParameterNames
+    | GetParameterAttributes
+    | SetParameterAttributes
+    | AddObject
+    | DeleteObject
     | Reboot
     | FactoryReset
+    | Download
+    | Upload
+    | ScheduleInform
     | GetParameterValuesResponse
     | SetParameterValuesResponse
     | GetParameterNamesResponse
+    | GetParameterAttributesResponse
+    | SetParameterAttributesResponse
+    | AddObjectResponse
+    | DeleteObjectResponse
     | RebootResponse
     | FactoryResetResponse
+    | DownloadResponse
+    | UploadResponse
+    | ScheduleInformResponse
     | Fault
 )
 
@@ -246,9 +469,20 @@ RESPONSE_OF: dict[type[Message], type[Message]] = {
     GetParameterValues: GetParameterValuesResponse,
     SetParameterValues: SetParameterValuesResponse,
     GetParameterNames: GetParameterNamesResponse,
+    GetParameterAttributes: GetParameterAttributesResponse,
+    SetParameterAttributes: SetParameterAttributesResponse,
+    AddObject: AddObjectResponse,
+    DeleteObject: DeleteObjectResponse,
     Reboot: RebootResponse,
     FactoryReset: FactoryResetResponse,
+    Download: DownloadResponse,
+    Upload: UploadResponse,
+    ScheduleInform: ScheduleInformResponse,
     GetRPCMethods: GetRPCMethodsResponse,
+    Inform: InformResponse,
+    TransferComplete: TransferCompleteResponse,
+    AutonomousTransferComplete: AutonomousTransferCompleteResponse,
+    RequestDownload: RequestDownloadResponse,
 }
 """The response type that answers each request type."""
 
@@ -257,7 +491,9 @@ class Envelope(msgspec.Struct, frozen=True):
     """A SOAP envelope with one CWMP message (MaxEnvelopes is always 1 here).
 
     `id` is the `cwmp:ID` header (A.4.1), None when the peer sent none;
-    `hold_requests` is the `cwmp:HoldRequests` header.
+    `hold_requests` is the `cwmp:HoldRequests` header; `supported_versions` the CPE's
+    `cwmp:SupportedCWMPVersions` (e.g. "1.0,1.1,1.2,1.3,1.4") and `use_version` the ACS's
+    `cwmp:UseCWMPVersion` answer (A.4.1, CWMP 1.4).
     """
 
     message: AnyMessage
@@ -265,3 +501,5 @@ class Envelope(msgspec.Struct, frozen=True):
     id: str | None = None
     hold_requests: bool = False
     session_timeout: int | None = None
+    supported_versions: str | None = None
+    use_version: str | None = None
