@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_TABLE = "device_events"
 SNAPSHOTS_TABLE = "device_snapshots"
-SNAPSHOT_TOPIC = "Device.v1"
+SNAPSHOT_TOPIC = "Device.v2"
 SNAPSHOT_EVERY = 100
 """Events between two snapshots of a device's state."""
 

@@ -23,6 +23,8 @@ WHERE session_id = %(session)s"""
 
 _END = "DELETE FROM cwmp_sessions WHERE session_id = %s"
 
+_OPEN = "SELECT 1 FROM cwmp_sessions WHERE device_id = %s AND expires_at >= now()"
+
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Session)
 
@@ -39,7 +41,7 @@ class SessionStore:
         params = {
             "device": device_id,
             "session": session.id,
-            "timeout": self.timeout,
+            "timeout": self._timeout(session),
             "state": _ENCODER.encode(session),
         }
         with self.pool.connection() as conn:
@@ -53,9 +55,22 @@ class SessionStore:
 
     def save(self, session: Session) -> None:
         """Store the session's new state and push its expiry back."""
-        params = {"session": session.id, "timeout": self.timeout, "state": _ENCODER.encode(session)}
+        params = {
+            "session": session.id,
+            "timeout": self._timeout(session),
+            "state": _ENCODER.encode(session),
+        }
         with self.pool.connection() as conn:
             conn.execute(_SAVE, params)
+
+    def _timeout(self, session: Session) -> float:
+        """The CPE's own SessionTimeout when it sent one (A.4.1), else the configured one."""
+        return float(session.timeout) if session.timeout else self.timeout
+
+    def is_open(self, device_id: str) -> bool:
+        """Whether the device has a session open now."""
+        with self.pool.connection() as conn:
+            return conn.execute(_OPEN, (device_id,)).fetchone() is not None
 
     def end(self, session_id: str) -> None:
         """Close a session: the device may open the next one."""

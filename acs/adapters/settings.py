@@ -24,6 +24,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ACS_DB_POOL_SIZE: connections per worker, also the size of its blocking-call pool."""
     run_projections: bool = True
     """ACS_RUN_PROJECTIONS: whether this process may run the projector (one runs at a time)."""
+    secret_key: str | None = None
+    """ACS_SECRET_KEY: keys sealing stored passwords, newest first, comma-separated; unset
+    keeps a generated key in the database."""
+    public_url: str | None = None
+    """ACS_PUBLIC_URL: the ACS's URL as CPEs reach it (for upload URLs); unset uses the
+    address each CPE used."""
+    connection_request_timeout: float = 5.0
+    """ACS_CONNECTION_REQUEST_TIMEOUT: seconds to wait for a CPE's connection-request answer."""
+    transfer_timeout: float = 3600.0
+    """ACS_TRANSFER_TIMEOUT: seconds a download or upload may take before its task faults."""
 
 
 _ENV = {
@@ -33,6 +43,10 @@ _ENV = {
     "max_body_bytes": "ACS_MAX_BODY_BYTES",
     "db_pool_size": "ACS_DB_POOL_SIZE",
     "run_projections": "ACS_RUN_PROJECTIONS",
+    "secret_key": "ACS_SECRET_KEY",
+    "public_url": "ACS_PUBLIC_URL",
+    "connection_request_timeout": "ACS_CONNECTION_REQUEST_TIMEOUT",
+    "transfer_timeout": "ACS_TRANSFER_TIMEOUT",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -12,14 +13,19 @@ from litestar.openapi import OpenAPIConfig
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import ConcurrencyError, EventStore, datastore_for
+from acs.adapters.file_store import FileStore
 from acs.adapters.migrations import migrate
+from acs.adapters.secrets import SecretBox, secret_keys
 from acs.adapters.session_store import SessionStore
 from acs.adapters.settings import Settings, settings_from_env
-from acs.api.cwmp import cwmp_endpoint
+from acs.api.cwmp import cwmp_endpoint, upload_endpoint
 from acs.api.devices import DeviceController, get_stats, get_task
+from acs.api.files import FileController
 from acs.api.services import Services
+from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
 from acs.application.devices import DeviceCommands
+from acs.application.uploads import UploadLinks, UploadRejectedError, Uploads
 from acs.domain.device import DeviceNotFoundError
 from acs.domain.tasks import TaskSpecError
 from acs.projections.queries import ReadModel
@@ -35,16 +41,63 @@ def build_services(settings: Settings, url: str) -> Services:
         url, min_size=2, max_size=size, open=True, name="acs", kwargs={"autocommit": True}
     )
     store = EventStore(datastore_for(url, pool_size=size))
-    return Services(
+    keys = secret_keys(settings.secret_key, pool)
+    box, links = SecretBox(keys), UploadLinks(keys[0])
+    sessions = SessionStore(pool, settings.session_timeout)
+    files = FileStore(pool)
+    services = Services(
+        settings=settings,
         store=store,
         pool=pool,
-        cwmp=CwmpService(store, SessionStore(pool, settings.session_timeout)),
-        commands=DeviceCommands(store),
+        cwmp=CwmpService(store, sessions, box, links),
+        commands=DeviceCommands(store, box),
         read=ReadModel(pool),
+        files=files,
+        uploads=Uploads(store, files, links),
         projector=ProjectionRunner(store, pool, url),
         executor=ThreadPoolExecutor(max_workers=size, thread_name_prefix="acs-db"),
-        max_body_bytes=settings.max_body_bytes,
     )
+    services.connection_requests = ConnectionRequests(
+        store,
+        sessions,
+        box,
+        timeout=settings.connection_request_timeout,
+        pending_for=settings.session_timeout,
+        run=services.run,
+    )
+    return services
+
+
+class TransferExpiry:
+    """Faults downloads and uploads whose TransferComplete never came (every 30 s)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="transfer-expiry", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def run_once(self) -> int:
+        """Fault every overdue transfer now; returns how many."""
+        timeout = self.services.settings.transfer_timeout
+        overdue = self.services.read.overdue_transfers(timeout)
+        return sum(
+            self.services.commands.expire_transfers(device, tasks, timeout)
+            for device, tasks in overdue.items()
+        )
+
+    def _run(self) -> None:
+        while not self._stop.wait(30.0):
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("expiring overdue transfers failed; retrying later")
 
 
 def _error(status: int, detail: str) -> Response[dict[str, object]]:
@@ -59,6 +112,10 @@ def _bad_task(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, o
     return _error(400, str(exc))
 
 
+def _forbidden(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+    return _error(403, str(exc))
+
+
 def _busy(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
     return Response(
         {"status_code": 503, "detail": "device busy, retry"},
@@ -69,15 +126,19 @@ def _busy(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, objec
 
 def create_app(settings: Settings, database_url: str) -> Litestar:
     """The ACS as an ASGI application on an already migrated database."""
-    holder: dict[str, Services] = {}
+    holder: dict[str, Any] = {}
 
     def startup() -> None:
-        holder["services"] = build_services(settings, database_url)
+        services = holder["services"] = build_services(settings, database_url)
+        holder["expiry"] = TransferExpiry(services)
+        holder["expiry"].start()
         if settings.run_projections:
-            holder["services"].projector.start()
+            services.projector.start()
 
     def shutdown() -> None:
         services = holder.pop("services", None)
+        if "expiry" in holder:
+            holder.pop("expiry").stop()
         if services is not None:
             services.projector.stop()
             services.executor.shutdown(wait=True)
@@ -85,13 +146,21 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             services.store.close()
 
     return Litestar(
-        route_handlers=[cwmp_endpoint, DeviceController, get_task, get_stats],
+        route_handlers=[
+            cwmp_endpoint,
+            upload_endpoint,
+            DeviceController,
+            FileController,
+            get_task,
+            get_stats,
+        ],
         dependencies={"services": Provide(lambda: holder["services"], sync_to_thread=False)},
         on_startup=[startup],
         on_shutdown=[shutdown],
         exception_handlers={
             DeviceNotFoundError: _not_found,
             TaskSpecError: _bad_task,
+            UploadRejectedError: _forbidden,
             ConcurrencyError: _busy,
         },
         request_max_body_size=settings.max_body_bytes,

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import zlib
 from typing import Any
+from uuid import UUID
 
-from litestar import Request, post
+from litestar import HttpMethod, Request, post, route
 from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 from litestar.response import Response
 
 from acs.api.services import Services
 from acs.application.cwmp import Exchange, Reply
+from acs.application.uploads import UPLOAD_PATH
 
 COOKIE = "acs_session"
 _XML = "text/xml"
@@ -68,12 +70,32 @@ def to_response(reply: Reply) -> Response[bytes]:
 @post("/cwmp", status_code=200, include_in_schema=False)
 async def cwmp_endpoint(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
     """One CPE request of a CWMP session."""
-    limit = services.max_body_bytes
+    limit = services.settings.max_body_bytes
     body = inflate(await request.body(), request.headers.get("content-encoding", ""), limit)
     exchange = Exchange(
         body=body,
         session_id=session_cookie(request.headers.get("cookie", "")),
         source_ip=request.client.host if request.client else "",
         charset=charset_of(request.headers.get("content-type", "")),
+        base_url=services.settings.public_url or str(request.base_url),
     )
     return to_response(await services.run(services.cwmp.handle, exchange))
+
+
+@route(
+    f"{UPLOAD_PATH}/{{aggregate:uuid}}/{{task_id:str}}/{{signature:str}}",
+    http_method=[HttpMethod.PUT, HttpMethod.POST],
+    status_code=204,
+    include_in_schema=False,
+)
+async def upload_endpoint(
+    request: Request[Any, Any, Any],
+    services: Services,
+    aggregate: UUID,
+    task_id: str,
+    signature: str,
+) -> None:
+    """A device uploads a file for an `upload` task (TR-069 A.4.1.5), to a signed URL."""
+    body = await request.body()
+    content_type = request.headers.get("content-type", "application/octet-stream")
+    await services.run(services.uploads.receive, aggregate, task_id, signature, body, content_type)

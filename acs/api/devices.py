@@ -6,15 +6,22 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, get, post, put
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
+from acs.adapters.connection_request import Outcome
 from acs.api.services import Services
-from acs.domain.tasks import AnyTask, FactoryResetTask, RebootTask, parse_task, task_type
+from acs.domain.tasks import (
+    AnyTask,
+    FactoryResetTask,
+    RebootTask,
+    parse_task,
+    shown_parameters,
+    task_type,
+)
 from acs.projections.queries import DeviceDetail, DeviceSummary, Stats, Task
 from acs.projections.queries import Parameter as ParameterRow
-from acs.projections.tasks import task_parameters
 
 ACTOR_HEADER = "x-acs-actor"
 
@@ -26,21 +33,49 @@ class TaskRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     parameters: dict[str, Any] = {}
 
 
+class CreatedTask(Task, frozen=True):
+    """A task just queued, with the outcome of the connection request that announced it:
+    `ok`, `auth_failed`, `unreachable`, `timeout` or `skipped`."""
+
+    connection_request: str = "skipped"
+    connection_request_detail: str = ""
+
+
+class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Connection-request credentials; the password is stored sealed and never shown back."""
+
+    username: str
+    password: str
+
+
 def _actor(headers: Any) -> str:
     return str(headers.get(ACTOR_HEADER) or "api")[:200]
 
 
-async def _queue(services: Services, device_id: str, task: AnyTask, actor: str) -> Task:
+async def _queue(
+    services: Services, device_id: str, task: AnyTask, actor: str, connection_request: bool
+) -> CreatedTask:
     task_id, position = await services.run(services.commands.queue_task, device_id, task, actor)
+    outcome, detail = Outcome.SKIPPED, "not asked for"
+    if connection_request and services.connection_requests is not None:
+        outcome, detail = await services.connection_requests.request(device_id, task_id)
+    stored = await _stored(services, task_id, position) or _fresh(device_id, task_id, task, actor)
+    fields = {f: getattr(stored, f) for f in stored.__struct_fields__}
+    return CreatedTask(**fields, connection_request=outcome.value, connection_request_detail=detail)
+
+
+async def _stored(services: Services, task_id: str, position: int) -> Task | None:
     await services.wait_for_read_model(position)
-    stored = await services.run(services.read.task, task_id)
-    if stored is not None:
-        return stored
+    return await services.run(services.read.task, task_id)
+
+
+def _fresh(device_id: str, task_id: str, task: AnyTask, actor: str) -> Task:
+    """The task as the read model will show it, while the projection lags."""
     return Task(
         id=task_id,
         device_id=device_id,
         type=task_type(task),
-        parameters=task_parameters(task),
+        parameters=shown_parameters(task),
         status="pending",
         actor=actor,
         created_at=datetime.now(UTC),
@@ -89,23 +124,54 @@ class DeviceController(Controller):
 
     @post("/{device_id:str}/tasks", status_code=201)
     async def create_task(
-        self, services: Services, device_id: str, data: TaskRequest, headers: dict[str, str]
-    ) -> Task:
-        """Queue a task for the device's next session."""
+        self,
+        services: Services,
+        device_id: str,
+        data: TaskRequest,
+        headers: dict[str, str],
+        connection_request: bool = True,
+    ) -> CreatedTask:
+        """Queue a task and ask the device to connect now (`?connection_request=false`: wait
+        for its next session)."""
         task = parse_task(data.type, data.parameters)
-        return await _queue(services, device_id, task, _actor(headers))
+        return await _queue(services, device_id, task, _actor(headers), connection_request)
 
     @post("/{device_id:str}/reboot", status_code=201)
-    async def reboot(self, services: Services, device_id: str, headers: dict[str, str]) -> Task:
+    async def reboot(
+        self,
+        services: Services,
+        device_id: str,
+        headers: dict[str, str],
+        connection_request: bool = True,
+    ) -> CreatedTask:
         """Queue a reboot."""
-        return await _queue(services, device_id, RebootTask(), _actor(headers))
+        return await _queue(services, device_id, RebootTask(), _actor(headers), connection_request)
 
     @post("/{device_id:str}/factory-reset", status_code=201)
     async def factory_reset(
-        self, services: Services, device_id: str, headers: dict[str, str]
-    ) -> Task:
+        self,
+        services: Services,
+        device_id: str,
+        headers: dict[str, str],
+        connection_request: bool = True,
+    ) -> CreatedTask:
         """Queue a factory reset."""
-        return await _queue(services, device_id, FactoryResetTask(), _actor(headers))
+        task = FactoryResetTask()
+        return await _queue(services, device_id, task, _actor(headers), connection_request)
+
+    @put("/{device_id:str}/connection-request-credentials", status_code=204)
+    async def set_credentials(
+        self, services: Services, device_id: str, data: Credentials, headers: dict[str, str]
+    ) -> None:
+        """Set the credentials for connection requests to this device (never shown back)."""
+        position = await services.run(
+            services.commands.set_credentials,
+            device_id,
+            data.username,
+            data.password,
+            _actor(headers),
+        )
+        await services.wait_for_read_model(position)
 
 
 async def _known(services: Services, device_id: str) -> None:

@@ -11,8 +11,12 @@ import msgspec
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EventStore
+from acs.adapters.file_store import FileStore
+from acs.adapters.settings import Settings
+from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
 from acs.application.devices import DeviceCommands
+from acs.application.uploads import Uploads
 from acs.projections.queries import ReadModel
 from acs.projections.runner import ProjectionRunner
 
@@ -23,14 +27,17 @@ T = TypeVar("T")
 class Services(msgspec.Struct, kw_only=True):
     """Everything a request may need; blocking calls go through `run`."""
 
+    settings: Settings
     store: EventStore
     pool: ConnectionPool
     cwmp: CwmpService
     commands: DeviceCommands
     read: ReadModel
+    files: FileStore
+    uploads: Uploads
     projector: ProjectionRunner
     executor: ThreadPoolExecutor
-    max_body_bytes: int
+    connection_requests: ConnectionRequests | None = None
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call (database, event store) in the worker's thread pool."""

@@ -6,24 +6,39 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 import msgspec
 
 from acs.adapters.event_store import EventStore
+from acs.adapters.secrets import SecretBox
 from acs.adapters.session_store import SessionStore
 from acs.application.devices import decide_and_append, now
+from acs.application.uploads import UploadLinks
 from acs.domain import session as machine
 from acs.domain.codec import CodecError, UnknownMethodError, decode, encode
-from acs.domain.decide import receive_answer, receive_inform, report_transfer, send_rpc
+from acs.domain.decide import (
+    UnexpectedAnswerError,
+    receive_answer,
+    receive_inform,
+    report_autonomous_transfer,
+    report_transfer,
+    request_download,
+    send_rpc,
+)
 from acs.domain.device import Device, DeviceNotFoundError, next_task
 from acs.domain.device_id import aggregate_id, device_id
 from acs.domain.events import DeviceEvent
 from acs.domain.messages import (
     AcsRequest,
+    AutonomousTransferComplete,
     CwmpVersion,
+    Download,
     Envelope,
     FaultCode,
     Inform,
+    Message,
+    RequestDownload,
     TransferComplete,
 )
 from acs.domain.session import Action, CwmpProtocolError, Session, Step
@@ -40,6 +55,7 @@ class Exchange(msgspec.Struct, frozen=True):
     session_id: str | None
     source_ip: str
     charset: str | None = None
+    base_url: str = ""
 
 
 class Reply(msgspec.Struct, frozen=True):
@@ -55,9 +71,10 @@ class Reply(msgspec.Struct, frozen=True):
 class CwmpService:
     """Runs CWMP sessions against the event store; one call per HTTP request."""
 
-    def __init__(self, store: EventStore, sessions: SessionStore) -> None:
-        self.store = store
-        self.sessions = sessions
+    def __init__(
+        self, store: EventStore, sessions: SessionStore, box: SecretBox, links: UploadLinks
+    ) -> None:
+        self.store, self.sessions, self.box, self.links = store, sessions, box, links
 
     def handle(self, exchange: Exchange) -> Reply:
         """Answer one CPE request; protocol errors become SOAP Faults, never lost state."""
@@ -113,52 +130,72 @@ class CwmpService:
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "no open session: send Inform first")
         step = machine.receive(session, envelope)
         if envelope is not None:
-            self._record_message(step, session, envelope)
+            self._record_message(step, session, envelope.message)
         if step.action in (Action.RECORD_ANSWER, Action.NEXT_RPC):
-            step = self._next_rpc(step.session)
+            step = self._next_rpc(step.session, exchange.base_url)
         if step.session.phase is machine.Phase.DONE:
             self.sessions.end(session.id)
             return Reply(status=204, session_id=session.id, end_session=True)
         self.sessions.save(step.session)
         return _reply(step)
 
-    def _record_message(self, step: Step, session: Session, envelope: Envelope) -> None:
+    def _record_message(self, step: Step, session: Session, message: Message) -> None:
         """Record what the CPE said, when the session step calls for it."""
-        message, at = envelope.message, now()
+        at = now()
+        decision: Decide | None = None
         if step.action is Action.RECORD_ANSWER:
-            self._record(
-                session, lambda d: receive_answer(d, session_id=session.id, answer=message, at=at)
-            )
-        elif step.action is Action.RECORD_TRANSFER and isinstance(message, TransferComplete):
-            self._record(session, lambda d: report_transfer(d, message, at))
+            decision = partial(receive_answer, session_id=session.id, answer=message, at=at)
+        elif isinstance(message, TransferComplete):
+            decision = partial(report_transfer, report=message, at=at)
+        elif isinstance(message, AutonomousTransferComplete):
+            decision = partial(report_autonomous_transfer, report=message, at=at)
+        elif isinstance(message, RequestDownload):
+            decision = partial(request_download, request=message, at=at)
+        if decision is not None:
+            self._record(session, decision)
 
-    def _record(self, session: Session, decide: Decide) -> None:
+    def _record(self, session: Session, decision: Decide) -> None:
         def guarded(device: Device | None) -> list[DeviceEvent]:
             if device is None:
                 raise DeviceNotFoundError(session.device_id)
-            return decide(device)
+            return decision(device)
 
-        decide_and_append(self.store, session.device_id, guarded)
+        try:
+            decide_and_append(self.store, session.device_id, guarded)
+        except UnexpectedAnswerError as exc:
+            raise CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, str(exc)) from exc
 
-    def _next_rpc(self, session: Session) -> Step:
+    def _next_rpc(self, session: Session, base_url: str) -> Step:
         """Send the device's next due task, or end the session."""
         chosen: list[AcsRequest] = []
+        aggregate = aggregate_id(session.device_id)
 
-        def decide(current: Device | None) -> list[DeviceEvent]:
+        def decision(current: Device | None) -> list[DeviceEvent]:
             chosen.clear()
             task = next_task(current, session.id) if current else None
             if current is None or task is None:
                 return []
+            upload_url = self.links.url(base_url, aggregate, task.task_id)
             request, events = send_rpc(
-                current, task_id=task.task_id, session_id=session.id, at=now()
+                current,
+                task_id=task.task_id,
+                session_id=session.id,
+                upload_url=upload_url,
+                at=now(),
             )
             chosen.append(request)
             return events
 
-        decide_and_append(self.store, session.device_id, decide)
+        decide_and_append(self.store, session.device_id, decision)
         if not chosen:
             return machine.finish(session)
-        return machine.send(session, chosen[0], secrets.token_hex(6))
+        return machine.send(session, self._unsealed(chosen[0]), secrets.token_hex(6))
+
+    def _unsealed(self, request: AcsRequest) -> AcsRequest:
+        """The RPC as the CPE must receive it: sealed secrets opened at the last moment."""
+        if isinstance(request, Download) and request.password:
+            return msgspec.structs.replace(request, password=self.box.open(request.password))
+        return request
 
 
 def _reply(step: Step) -> Reply:

@@ -1,4 +1,4 @@
-"""Operator commands on devices."""
+"""Operator commands on devices, and the load-decide-append loop they share."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import msgspec
+
 from acs.adapters.event_store import ConcurrencyError, EventStore
-from acs.domain.decide import queue_task
+from acs.adapters.secrets import SecretBox
+from acs.domain import decide
 from acs.domain.device import Device, DeviceNotFoundError, project
 from acs.domain.device_id import aggregate_id
 from acs.domain.events import DeviceEvent
-from acs.domain.tasks import AnyTask
+from acs.domain.tasks import SECRET_FIELDS, AnyTask, task_type
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +28,13 @@ ATTEMPTS = 20
 def decide_and_append(
     store: EventStore,
     device_id: str,
-    decide: Callable[[Device | None], list[DeviceEvent]],
+    decision: Callable[[Device | None], list[DeviceEvent]],
 ) -> tuple[Device | None, list[DeviceEvent], list[int]]:
     """Load, decide, append; on a concurrent write, reload and decide again."""
     aggregate = aggregate_id(device_id)
     for attempt in range(1, ATTEMPTS + 1):
         device = store.load(aggregate)
-        events = decide(device)
+        events = decision(device)
         if not events:
             return device, events, []
         after = project(device, list(events))
@@ -50,22 +53,65 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _known(device: Device | None, device_id: str) -> Device:
+    if device is None:
+        raise DeviceNotFoundError(device_id)
+    return device
+
+
 class DeviceCommands:
     """What operators ask of devices."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, box: SecretBox) -> None:
         self.store = store
+        self.box = box
 
     def queue_task(self, device_id: str, task: AnyTask, actor: str) -> tuple[str, int]:
-        """Queue a task; returns its id and the event's log position."""
-        task_id = uuid.uuid4().hex
-        at = now()
-        try:
-            _, _, positions = decide_and_append(
-                self.store,
-                device_id,
-                lambda device: queue_task(device, task_id=task_id, task=task, actor=actor, at=at),
-            )
-        except DeviceNotFoundError:
-            raise DeviceNotFoundError(device_id) from None
+        """Queue a task (its secrets sealed); returns its id and the event's log position."""
+        task_id, at, sealed = uuid.uuid4().hex, now(), self._sealed(task)
+        _, _, positions = decide_and_append(
+            self.store,
+            device_id,
+            lambda d: decide.queue_task(
+                _known(d, device_id), task_id=task_id, task=sealed, actor=actor, at=at
+            ),
+        )
         return task_id, positions[-1]
+
+    def _sealed(self, task: AnyTask) -> AnyTask:
+        fields = SECRET_FIELDS.get(task_type(task), ())
+        changes = {f: self.box.seal(getattr(task, f)) for f in fields if getattr(task, f)}
+        return msgspec.structs.replace(task, **changes) if changes else task
+
+    def set_credentials(self, device_id: str, username: str, password: str, actor: str) -> int:
+        """Set the connection-request credentials; the password is stored sealed."""
+        sealed, at = self.box.seal(password), now()
+        _, _, positions = decide_and_append(
+            self.store,
+            device_id,
+            lambda d: decide.set_credentials(
+                _known(d, device_id),
+                username=username,
+                sealed_password=sealed,
+                actor=actor,
+                at=at,
+            ),
+        )
+        return positions[-1]
+
+    def expire_transfers(self, device_id: str, task_ids: list[str], timeout: float) -> int:
+        """Fault the transfers of a device that waited longer than `timeout` seconds."""
+        at = now()
+
+        def expire(device: Device | None) -> list[DeviceEvent]:
+            events: list[DeviceEvent] = []
+            state = device
+            for task_id in task_ids:
+                assert state is not None
+                new = decide.expire_transfer(state, task_id=task_id, timeout=timeout, at=at)
+                state = project(state, list(new))
+                events += new
+            return events
+
+        _, events, _ = decide_and_append(self.store, device_id, expire)
+        return len(events)

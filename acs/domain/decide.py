@@ -10,17 +10,24 @@ from acs.domain.device import (
     Device,
     DeviceNotFoundError,
     UnknownTaskError,
-    boot_completions,
     changed_parameters,
     in_flight,
+    inform_completions,
     known_types,
+    transfer_task,
 )
 from acs.domain.events import (
+    AutonomousTransferReported,
+    ConnectionRequestCredentialsSet,
+    ConnectionRequested,
     DeviceEvent,
+    DownloadRequested,
+    FileReceived,
     InformReceived,
     RpcAnswered,
     RpcFaulted,
     RpcSent,
+    TaskAdvanced,
     TaskCompleted,
     TaskFaulted,
     TaskQueued,
@@ -28,15 +35,15 @@ from acs.domain.events import (
 )
 from acs.domain.messages import (
     AcsRequest,
+    AutonomousTransferComplete,
     Fault,
-    GetParameterValuesResponse,
     Inform,
     Message,
-    SetParameterValues,
-    SetParameterValuesResponse,
+    RequestDownload,
     TransferComplete,
 )
-from acs.domain.tasks import AnyTask, request_for, task_type
+from acs.domain.task_steps import Context, Continue, Finish, expected_response, outcome, request_for
+from acs.domain.tasks import HIDDEN, AnyTask
 
 
 class UnexpectedAnswerError(ValueError):
@@ -58,6 +65,10 @@ class _Sequence:
         }
 
 
+def _seq(device: Device, at: datetime) -> _Sequence:
+    return _Sequence(device.id, device.version, at)
+
+
 def receive_inform(
     device: Device | None,
     inform: Inform,
@@ -69,7 +80,7 @@ def receive_inform(
     cwmp_version: str,
     at: datetime,
 ) -> list[DeviceEvent]:
-    """Record an Inform, and finish the reboots and factory resets it proves done."""
+    """Record an Inform, and finish the tasks whose effect it shows."""
     codes = tuple(e.event_code for e in inform.events)
     keys = {e.event_code: e.command_key for e in inform.events if e.command_key}
     seq = _Sequence(aggregate, device.version if device else 0, at)
@@ -92,7 +103,7 @@ def receive_inform(
             retry_count=inform.retry_count,
         )
     ]
-    for task_id in boot_completions(device, codes, keys):
+    for task_id in inform_completions(device, codes, keys):
         events.append(TaskCompleted(**seq.head(), task_id=task_id, result={"event_codes": codes}))
     return events
 
@@ -103,21 +114,20 @@ def queue_task(
     """Queue a task for the device's next session."""
     if device is None:
         raise DeviceNotFoundError
-    seq = _Sequence(device.id, device.version, at)
-    return [TaskQueued(**seq.head(), task_id=task_id, task=task, actor=actor)]
+    return [TaskQueued(**_seq(device, at).head(), task_id=task_id, task=task, actor=actor)]
 
 
 def send_rpc(
-    device: Device, *, task_id: str, session_id: str, at: datetime
+    device: Device, *, task_id: str, session_id: str, upload_url: str = "", at: datetime
 ) -> tuple[AcsRequest, list[DeviceEvent]]:
-    """Send the RPC of a task; its command key is the task id, to correlate later Informs."""
+    """Send the RPC of a task's current step; its command key is the task id."""
     task = device.task(task_id)
     if task is None:
         raise UnknownTaskError(task_id)
-    request = request_for(task.task, task_id, known_types(device))
-    seq = _Sequence(device.id, device.version, at)
+    ctx = Context(command_key=task_id, known_types=known_types(device), upload_url=upload_url)
+    request = request_for(task.task, task.progress, ctx)
     sent = RpcSent(
-        **seq.head(),
+        **_seq(device, at).head(),
         task_id=task_id,
         method=type(request).__name__,
         session_id=session_id,
@@ -128,44 +138,59 @@ def send_rpc(
 
 
 def _arguments(request: AcsRequest) -> dict[str, Any]:
-    """The RPC's arguments as JSON, for the audit trail."""
+    """The RPC's arguments as JSON for the audit trail; a password is never recorded."""
     from msgspec import to_builtins  # noqa: PLC0415 - keep the hot import list short
 
-    body = to_builtins(request)
-    assert isinstance(body, dict)
+    body: dict[str, Any] = to_builtins(request)
     body.pop("method", None)
+    if body.get("password"):
+        body["password"] = HIDDEN
     return body
 
 
 def receive_answer(
     device: Device, *, session_id: str, answer: Message, at: datetime
 ) -> list[DeviceEvent]:
-    """Record the CPE's answer (or fault) to the RPC in flight, and finish its task."""
+    """Record the CPE's answer (or fault) to the RPC in flight, and move its task on."""
     task = in_flight(device, session_id)
     if task is None:
         raise UnexpectedAnswerError("no RPC of this session awaits an answer")
-    seq = _Sequence(device.id, device.version, at)
+    seq = _seq(device, at)
+    expected = expected_response(task.task, task.progress)
+    method = expected.removesuffix("Response")
     if isinstance(answer, Fault):
-        return _faulted(seq, task.task_id, _method_of(device, task.task_id, session_id), answer)
-    method = type(answer).__name__.removesuffix("Response")
-    expected = type(request_for(task.task, "", {})).__name__
-    if method != expected:
-        raise UnexpectedAnswerError(f"expected {expected}Response, got {type(answer).__name__}")
-    result, parameters = _outcome(device, task.task_id, answer)
+        return _faulted(seq, task.task_id, method, answer)
+    if type(answer).__name__ != expected:
+        raise UnexpectedAnswerError(f"expected {expected}, got {type(answer).__name__}")
+    ctx = Context(command_key=task.task_id, known_types=known_types(device))
+    facts, step = outcome(task.task, task.progress, answer, ctx)
     events: list[DeviceEvent] = [
         RpcAnswered(
-            **seq.head(), task_id=task.task_id, method=method, result=result, parameters=parameters
+            **seq.head(),
+            task_id=task.task_id,
+            method=method,
+            result=facts.result,
+            parameters=facts.parameters,
+            writable=facts.writable,
+            scope=facts.scope,
+            attributes=facts.attributes,
         )
     ]
-    if task_type(task.task) not in ("reboot", "factory_reset"):
-        events.append(TaskCompleted(**seq.head(), task_id=task.task_id, result=result))
+    if isinstance(step, Continue):
+        p = step.progress
+        events.append(
+            TaskAdvanced(
+                **seq.head(),
+                task_id=task.task_id,
+                stage=p.stage,
+                path=p.path,
+                names=p.names,
+                instance=p.instance,
+            )
+        )
+    elif isinstance(step, Finish):
+        events.append(TaskCompleted(**seq.head(), task_id=task.task_id, result=step.result))
     return events
-
-
-def _method_of(device: Device, task_id: str, session_id: str) -> str:
-    task = device.task(task_id)
-    assert task is not None
-    return type(request_for(task.task, "", {})).__name__
 
 
 def _faulted(seq: _Sequence, task_id: str, method: str, fault: Fault) -> list[DeviceEvent]:
@@ -190,26 +215,10 @@ def _faulted(seq: _Sequence, task_id: str, method: str, fault: Fault) -> list[De
     ]
 
 
-def _outcome(
-    device: Device, task_id: str, answer: Message
-) -> tuple[dict[str, Any], tuple[Any, ...]]:
-    """The task result and the parameter values the answer proves."""
-    if isinstance(answer, GetParameterValuesResponse):
-        values = {p.name: p.value for p in answer.parameters}
-        return {"values": values}, answer.parameters
-    if isinstance(answer, SetParameterValuesResponse):
-        task = device.task(task_id)
-        assert task is not None
-        request = request_for(task.task, task_id, known_types(device))
-        assert isinstance(request, SetParameterValues)
-        return {"status": answer.status}, request.parameters
-    return {}, ()
-
-
 def report_transfer(device: Device, report: TransferComplete, at: datetime) -> list[DeviceEvent]:
-    """Record a TransferComplete; tasks that wait for it are matched by command key."""
-    seq = _Sequence(device.id, device.version, at)
-    return [
+    """Record a TransferComplete and finish the download or upload it reports on (A.3.3.2)."""
+    seq = _seq(device, at)
+    events: list[DeviceEvent] = [
         TransferReported(
             **seq.head(),
             command_key=report.command_key,
@@ -217,5 +226,94 @@ def report_transfer(device: Device, report: TransferComplete, at: datetime) -> l
             fault_string=report.fault_string,
             start_time=report.start_time,
             complete_time=report.complete_time,
+        )
+    ]
+    task = transfer_task(device, report.command_key)
+    if task is None:
+        return events
+    if report.fault_code:
+        fault = {"code": report.fault_code, "string": report.fault_string}
+        events.append(TaskFaulted(**seq.head(), task_id=task.task_id, fault=fault))
+    elif task.type == "upload" and not task.file_id:
+        fault = {"code": None, "string": "the device reported the upload but no file arrived"}
+        events.append(TaskFaulted(**seq.head(), task_id=task.task_id, fault=fault))
+    else:
+        result: dict[str, Any] = {
+            "start_time": report.start_time,
+            "complete_time": report.complete_time,
+        }
+        if task.type == "upload":
+            result["file"] = task.file_id
+        events.append(TaskCompleted(**seq.head(), task_id=task.task_id, result=result))
+    return events
+
+
+def report_autonomous_transfer(
+    device: Device, report: AutonomousTransferComplete, at: datetime
+) -> list[DeviceEvent]:
+    """Record a transfer the CPE made on its own (A.3.3.3)."""
+    fields = {f: getattr(report, f) for f in report.__struct_fields__}
+    return [AutonomousTransferReported(**_seq(device, at).head(), **fields)]
+
+
+def request_download(device: Device, request: RequestDownload, at: datetime) -> list[DeviceEvent]:
+    """Record the CPE's RequestDownload (A.4.2.1); the ACS answers it and decides later."""
+    return [
+        DownloadRequested(
+            **_seq(device, at).head(), file_type=request.file_type, arguments=request.arguments
+        )
+    ]
+
+
+def receive_file(
+    device: Device, *, task_id: str, file_id: str, size: int, sha256: str, at: datetime
+) -> list[DeviceEvent]:
+    """A file uploaded for an open upload task arrived."""
+    task = device.task(task_id)
+    if task is None or task.type != "upload":
+        raise UnknownTaskError(task_id)
+    return [
+        FileReceived(
+            **_seq(device, at).head(), task_id=task_id, file_id=file_id, size=size, sha256=sha256
+        )
+    ]
+
+
+def expire_transfer(
+    device: Device, *, task_id: str, timeout: float, at: datetime
+) -> list[DeviceEvent]:
+    """Fault a transfer whose TransferComplete never came within `timeout` seconds."""
+    task = device.task(task_id)
+    if task is None or task.sent_at is None or (at - task.sent_at).total_seconds() < timeout:
+        return []
+    fault = {
+        "code": None,
+        "string": f"no TransferComplete within {int(timeout)} s",
+        "reason": "timeout",
+    }
+    return [TaskFaulted(**_seq(device, at).head(), task_id=task_id, fault=fault)]
+
+
+def set_credentials(
+    device: Device | None, *, username: str, sealed_password: str, actor: str, at: datetime
+) -> list[DeviceEvent]:
+    """Set the connection-request credentials (the password arrives sealed)."""
+    if device is None:
+        raise DeviceNotFoundError
+    head = _seq(device, at).head()
+    return [
+        ConnectionRequestCredentialsSet(
+            **head, username=username, sealed_password=sealed_password, actor=actor
+        )
+    ]
+
+
+def record_connection_request(
+    device: Device, *, url: str, outcome: str, detail: str, task_id: str, at: datetime
+) -> list[DeviceEvent]:
+    """Record a connection request and its outcome."""
+    return [
+        ConnectionRequested(
+            **_seq(device, at).head(), url=url, outcome=outcome, detail=detail, task_id=task_id
         )
     ]

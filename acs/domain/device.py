@@ -1,4 +1,4 @@
-"""The device aggregate: its state, folded from events, and the decisions taken on it."""
+"""The device aggregate: its state, folded from events, and queries on it."""
 
 from __future__ import annotations
 
@@ -9,20 +9,23 @@ from uuid import UUID
 
 import msgspec
 
-from acs.domain.device_id import aggregate_id
 from acs.domain.events import (
+    ConnectionRequestCredentialsSet,
+    ConnectionRequested,
     DeviceEvent,
+    FileReceived,
     InformReceived,
     RpcAnswered,
     RpcFaulted,
     RpcSent,
+    TaskAdvanced,
     TaskCompleted,
     TaskFaulted,
     TaskQueued,
-    TransferReported,
 )
 from acs.domain.messages import ParameterValue
-from acs.domain.tasks import AWAITS_BOOT, IDEMPOTENT_TYPES, AnyTask, task_type
+from acs.domain.task_steps import Progress
+from acs.domain.tasks import IDEMPOTENT_TYPES, AnyTask, task_type
 
 TaskStatus = Literal["pending", "sent", "answered"]
 
@@ -35,18 +38,31 @@ class KnownParameter(msgspec.Struct, frozen=True):
 
 
 class OpenTask(msgspec.Struct, frozen=True):
-    """A task not finished yet; finished tasks leave the aggregate (the read model keeps them)."""
+    """A task not finished yet; finished tasks leave the aggregate (the read model keeps them).
+
+    `sent`: its RPC awaits an answer; `answered`: it waits for an Inform or TransferComplete.
+    """
 
     task_id: str
     task: AnyTask
     status: TaskStatus = "pending"
     session_id: str = ""
     command_key: str = ""
+    progress: Progress = Progress()
+    file_id: str = ""
+    sent_at: datetime | None = None
 
     @property
     def type(self) -> str:
         """The task type name."""
         return task_type(self.task)
+
+
+class Credentials(msgspec.Struct, frozen=True):
+    """Connection-request credentials; the password stays sealed in the aggregate."""
+
+    username: str
+    sealed_password: str
 
 
 class Device(msgspec.Struct, frozen=True):
@@ -58,6 +74,8 @@ class Device(msgspec.Struct, frozen=True):
     parameters: dict[str, KnownParameter]
     tasks: tuple[OpenTask, ...] = ()
     last_inform: datetime | None = None
+    credentials: Credentials | None = None
+    last_connection_request: datetime | None = None
 
     def task(self, task_id: str) -> OpenTask | None:
         """The open task with this id, if any."""
@@ -77,8 +95,8 @@ class UnknownTaskError(LookupError):
 
 @singledispatch
 def evolve(event: DeviceEvent, state: Device | None) -> Device:
-    """Fold one event into the device state."""
-    raise TypeError(f"no evolve rule for {type(event).__name__}")
+    """Fold one event into the device state; events that change nothing just advance it."""
+    return _advance(state, event)
 
 
 def _advance(state: Device | None, event: DeviceEvent) -> Device:
@@ -93,13 +111,11 @@ def _(event: InformReceived, state: Device | None) -> Device:
     if "0 BOOTSTRAP" in event.event_codes:
         known = {}
     known.update({p.name: KnownParameter(p.value, p.type) for p in event.parameters})
-    return Device(
-        id=event.originator_id,
-        version=event.originator_version,
-        device_id=event.device_id,
-        parameters=known,
-        tasks=state.tasks if state else (),
-        last_inform=event.timestamp,
+    base = state or Device(
+        id=event.originator_id, version=0, device_id=event.device_id, parameters={}
+    )
+    return msgspec.structs.replace(
+        base, version=event.originator_version, parameters=known, last_inform=event.timestamp
     )
 
 
@@ -119,22 +135,36 @@ def _(event: RpcSent, state: Device | None) -> Device:
         status="sent",
         session_id=event.session_id,
         command_key=event.command_key,
+        sent_at=event.timestamp,
     )
 
 
 @evolve.register
 def _(event: RpcAnswered, state: Device | None) -> Device:
     device = _advance(state, event)
-    if event.parameters:
-        known = dict(device.parameters)
-        known.update({p.name: KnownParameter(p.value, p.type) for p in event.parameters})
-        device = msgspec.structs.replace(device, parameters=known)
+    known = dict(device.parameters)
+    if event.scope is not None:
+        kept = {p.name for p in event.parameters}
+        known = {n: v for n, v in known.items() if not n.startswith(event.scope) or n in kept}
+    known.update({p.name: KnownParameter(p.value, p.type) for p in event.parameters})
+    device = msgspec.structs.replace(device, parameters=known)
     return _with_task(device, event.task_id, status="answered")
 
 
 @evolve.register
 def _(event: RpcFaulted, state: Device | None) -> Device:
     return _with_task(_advance(state, event), event.task_id, status="answered")
+
+
+@evolve.register
+def _(event: TaskAdvanced, state: Device | None) -> Device:
+    progress = Progress(event.stage, event.path, event.names, event.instance)
+    return _with_task(_advance(state, event), event.task_id, status="pending", progress=progress)
+
+
+@evolve.register
+def _(event: FileReceived, state: Device | None) -> Device:
+    return _with_task(_advance(state, event), event.task_id, file_id=event.file_id)
 
 
 @evolve.register
@@ -147,7 +177,18 @@ def _(event: TaskFaulted, state: Device | None) -> Device:
     return _without_task(_advance(state, event), event.task_id)
 
 
-def _with_task(device: Device, task_id: str, **changes: str) -> Device:
+@evolve.register
+def _(event: ConnectionRequestCredentialsSet, state: Device | None) -> Device:
+    credentials = Credentials(event.username, event.sealed_password)
+    return msgspec.structs.replace(_advance(state, event), credentials=credentials)
+
+
+@evolve.register
+def _(event: ConnectionRequested, state: Device | None) -> Device:
+    return msgspec.structs.replace(_advance(state, event), last_connection_request=event.timestamp)
+
+
+def _with_task(device: Device, task_id: str, **changes: object) -> Device:
     tasks = tuple(
         msgspec.structs.replace(t, **changes) if t.task_id == task_id else t for t in device.tasks
     )
@@ -182,7 +223,7 @@ def next_task(device: Device, session_id: str) -> OpenTask | None:
         if (
             task.status == "sent"
             and task.session_id != session_id
-            and task.type in IDEMPOTENT_TYPES
+            and (task.type in IDEMPOTENT_TYPES)
         ):
             return task
     return None
@@ -200,51 +241,57 @@ def known_types(device: Device) -> dict[str, str]:
     return {name: p.type for name, p in device.parameters.items()}
 
 
-# --- decisions --------------------------------------------------------------------------------
-
-
 def changed_parameters(
     device: Device | None, parameters: tuple[ParameterValue, ...], event_codes: tuple[str, ...]
 ) -> tuple[ParameterValue, ...]:
     """The Inform parameters whose value or type differs from what is known."""
     if device is None or "0 BOOTSTRAP" in event_codes:
-        return _deduplicated(parameters)
+        return deduplicated(parameters)
     known = device.parameters
     return tuple(
         p
-        for p in _deduplicated(parameters)
+        for p in deduplicated(parameters)
         if (k := known.get(p.name)) is None or k.value != p.value or k.type != p.type
     )
 
 
-def _deduplicated(parameters: tuple[ParameterValue, ...]) -> tuple[ParameterValue, ...]:
+def deduplicated(parameters: tuple[ParameterValue, ...]) -> tuple[ParameterValue, ...]:
     """Some CPEs list a parameter twice; the last value wins."""
     return tuple({p.name: p for p in parameters}.values())
 
 
-def boot_completions(
+def inform_completions(
     device: Device | None, event_codes: tuple[str, ...], command_keys: dict[str, str]
 ) -> list[str]:
-    """Ids of tasks whose effect this Inform shows: a reboot or a factory reset done."""
+    """Ids of waiting tasks whose effect this Inform shows (TR-069 3.7.1.5, Table 7)."""
     if device is None:
         return []
     done = []
     for task in device.tasks:
-        if task.type not in AWAITS_BOOT or task.status not in ("sent", "answered"):
+        if task.status == "pending":
             continue
-        if (task.type == "factory_reset" and "0 BOOTSTRAP" in event_codes) or (
-            task.type == "reboot"
-            and (command_keys.get("M Reboot") == task.command_key or "1 BOOT" in event_codes)
+        if (
+            (task.type == "factory_reset" and "0 BOOTSTRAP" in event_codes)
+            or (
+                task.type == "reboot"
+                and (command_keys.get("M Reboot") == task.command_key or "1 BOOT" in event_codes)
+            )
+            or (
+                task.type == "schedule_inform"
+                and command_keys.get("M ScheduleInform") == task.command_key
+            )
         ):
             done.append(task.task_id)
     return done
 
 
-def new_device_id(public_id: str) -> UUID:
-    """The aggregate id for a public device id."""
-    return aggregate_id(public_id)
-
-
-@evolve.register
-def _(event: TransferReported, state: Device | None) -> Device:
-    return _advance(state, event)
+def transfer_task(device: Device, command_key: str) -> OpenTask | None:
+    """The download or upload task a TransferComplete with this command key reports on."""
+    return next(
+        (
+            t
+            for t in device.tasks
+            if t.type in ("download", "upload") and t.command_key == command_key and command_key
+        ),
+        None,
+    )

@@ -13,8 +13,8 @@ from uuid import UUID
 
 import msgspec
 
-from acs.domain.messages import ParameterValue, SetParameterValuesFault
-from acs.domain.tasks import AnyTask
+from acs.domain.messages import ArgStruct, ParameterValue, SetParameterValuesFault
+from acs.domain.tasks import AnyTask, AttributeChange
 
 
 class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True):
@@ -66,12 +66,20 @@ class RpcSent(DeviceEvent, frozen=True, kw_only=True):
 
 
 class RpcAnswered(DeviceEvent, frozen=True, kw_only=True):
-    """The CPE answered an RPC; `parameters` are the values known true after the answer."""
+    """The CPE answered an RPC; `parameters` are the values known true after the answer.
+
+    `writable` is what GetParameterNames said of each name; `scope`, when set, is a path
+    whose parameters are exactly `parameters` now (others under it are gone);
+    `attributes` are notification and access-list settings known after the answer.
+    """
 
     task_id: str
     method: str
     result: dict[str, Any] = {}
     parameters: tuple[ParameterValue, ...] = ()
+    writable: dict[str, bool] = {}
+    scope: str | None = None
+    attributes: tuple[AttributeChange, ...] = ()
 
 
 class RpcFaulted(DeviceEvent, frozen=True, kw_only=True):
@@ -82,6 +90,16 @@ class RpcFaulted(DeviceEvent, frozen=True, kw_only=True):
     fault_code: int
     fault_string: str
     parameter_faults: tuple[SetParameterValuesFault, ...] = ()
+
+
+class TaskAdvanced(DeviceEvent, frozen=True, kw_only=True):
+    """A multi-step task moved to its next RPC, with what its earlier steps found."""
+
+    task_id: str
+    stage: int
+    path: str = ""
+    names: dict[str, bool] = {}
+    instance: int = 0
 
 
 class TaskCompleted(DeviceEvent, frozen=True, kw_only=True):
@@ -108,6 +126,57 @@ class TransferReported(DeviceEvent, frozen=True, kw_only=True):
     complete_time: str | None = None
 
 
+class AutonomousTransferReported(DeviceEvent, frozen=True, kw_only=True):
+    """The CPE reported a transfer it made on its own (AutonomousTransferComplete, A.3.3.3)."""
+
+    announce_url: str = ""
+    transfer_url: str = ""
+    is_download: bool = True
+    file_type: str = ""
+    file_size: int = 0
+    target_file_name: str = ""
+    fault_code: int = 0
+    fault_string: str = ""
+    start_time: str | None = None
+    complete_time: str | None = None
+
+
+class DownloadRequested(DeviceEvent, frozen=True, kw_only=True):
+    """The CPE asked for a file of a type (RequestDownload, A.4.2.1)."""
+
+    file_type: str
+    arguments: tuple[ArgStruct, ...] = ()
+
+
+class FileReceived(DeviceEvent, frozen=True, kw_only=True):
+    """A file the device uploaded for a task arrived and was stored."""
+
+    task_id: str
+    file_id: str
+    size: int
+    sha256: str
+
+
+class ConnectionRequestCredentialsSet(DeviceEvent, frozen=True, kw_only=True):
+    """An operator set the credentials the ACS uses for connection requests.
+
+    `sealed_password` is encrypted with the ACS's secret key; it is never shown back.
+    """
+
+    username: str
+    sealed_password: str
+    actor: str
+
+
+class ConnectionRequested(DeviceEvent, frozen=True, kw_only=True):
+    """The ACS asked the CPE to open a session (TR-069 3.2.2), with the outcome."""
+
+    url: str
+    outcome: str
+    detail: str = ""
+    task_id: str = ""
+
+
 EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "InformReceived.v1": InformReceived,
     "TaskQueued.v1": TaskQueued,
@@ -117,6 +186,12 @@ EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "TaskCompleted.v1": TaskCompleted,
     "TaskFaulted.v1": TaskFaulted,
     "TransferReported.v1": TransferReported,
+    "TaskAdvanced.v1": TaskAdvanced,
+    "AutonomousTransferReported.v1": AutonomousTransferReported,
+    "DownloadRequested.v1": DownloadRequested,
+    "FileReceived.v1": FileReceived,
+    "ConnectionRequestCredentialsSet.v1": ConnectionRequestCredentialsSet,
+    "ConnectionRequested.v1": ConnectionRequested,
 }
 """Stored topic of each event class; a stored topic must resolve forever."""
 
@@ -131,4 +206,10 @@ AnyDeviceEvent = (
     | TaskCompleted
     | TaskFaulted
     | TransferReported
+    | TaskAdvanced
+    | AutonomousTransferReported
+    | DownloadRequested
+    | FileReceived
+    | ConnectionRequestCredentialsSet
+    | ConnectionRequested
 )

@@ -319,17 +319,13 @@ class FactoryResetResponse(Message, frozen=True, tag="FactoryResetResponse"):
     """The CPE accepted a FactoryReset (A.4.1.4)."""
 
 
-class GetParameterAttributesResponse(
-    Message, frozen=True, tag="GetParameterAttributesResponse"
-):
+class GetParameterAttributesResponse(Message, frozen=True, tag="GetParameterAttributesResponse"):
     """Attributes read by GetParameterAttributes (A.3.2.5)."""
 
     parameters: tuple[ParameterAttribute, ...]
 
 
-class SetParameterAttributesResponse(
-    Message, frozen=True, tag="SetParameterAttributesResponse"
-):
+class SetParameterAttributesResponse(Message, frozen=True, tag="SetParameterAttributesResponse"):
     """The CPE applied a SetParameterAttributes (A.3.2.4)."""
 
 
@@ -413,7 +409,12 @@ CpeResponse = (
 """Answers a CPE gives to the ACS's RPCs."""
 
 CpeRequest = (
-    Inform | TransferComplete | AutonomousTransferComplete | RequestDownload | Kicked | GetRPCMethods
+    Inform
+    | TransferComplete
+    | AutonomousTransferComplete
+    | RequestDownload
+    | Kicked
+    | GetRPCMethods
 )
 """Requests a CPE sends to the ACS."""
 

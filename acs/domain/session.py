@@ -19,6 +19,8 @@ from acs.domain.messages import (
     RESPONSE_OF,
     AcsRequest,
     AnyMessage,
+    AutonomousTransferComplete,
+    AutonomousTransferCompleteResponse,
     CwmpVersion,
     Envelope,
     Fault,
@@ -27,12 +29,21 @@ from acs.domain.messages import (
     GetRPCMethodsResponse,
     Inform,
     InformResponse,
+    Kicked,
     Message,
+    RequestDownload,
+    RequestDownloadResponse,
     TransferComplete,
     TransferCompleteResponse,
 )
 
-ACS_METHODS: tuple[str, ...] = ("Inform", "GetRPCMethods", "TransferComplete")
+ACS_METHODS: tuple[str, ...] = (
+    "Inform",
+    "GetRPCMethods",
+    "TransferComplete",
+    "AutonomousTransferComplete",
+    "RequestDownload",
+)
 """The CPE->ACS methods this ACS implements (answered to GetRPCMethods, A.3.1.1)."""
 
 
@@ -50,7 +61,7 @@ class Action(enum.Enum):
 
     NONE = "none"
     RECORD_INFORM = "record_inform"
-    RECORD_TRANSFER = "record_transfer"
+    RECORD_REQUEST = "record_request"
     RECORD_ANSWER = "record_answer"
     NEXT_RPC = "next_rpc"
 
@@ -65,6 +76,7 @@ class Session(msgspec.Struct, frozen=True):
     pending_method: str = ""
     pending_id: str = ""
     sent: int = 0
+    timeout: int | None = None
 
 
 class Step(msgspec.Struct, frozen=True):
@@ -91,21 +103,30 @@ def receive(session: Session, envelope: Envelope | None) -> Step:
         case Phase.AWAIT_INFORM, Inform():
             assert envelope is not None
             started = msgspec.structs.replace(
-                session, phase=Phase.CPE_REQUESTS, version=envelope.version
+                session,
+                phase=Phase.CPE_REQUESTS,
+                version=envelope.version,
+                timeout=_bounded(envelope.session_timeout),
             )
-            return Step(started, _reply(started, envelope, InformResponse()), Action.RECORD_INFORM)
+            reply = msgspec.structs.replace(
+                _reply(started, envelope, InformResponse()),
+                use_version=negotiate(envelope.supported_versions),
+            )
+            return Step(started, reply, Action.RECORD_INFORM)
         case Phase.AWAIT_INFORM, _:
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "a session must open with Inform")
         case Phase.CPE_REQUESTS, None:
             ready = msgspec.structs.replace(session, phase=Phase.ACS_REQUESTS)
             return Step(ready, None, Action.NEXT_RPC)
-        case Phase.CPE_REQUESTS, TransferComplete():
+        case (
+            Phase.CPE_REQUESTS,
+            TransferComplete() | AutonomousTransferComplete() | RequestDownload(),
+        ):
             assert envelope is not None
-            return Step(
-                session,
-                _reply(session, envelope, TransferCompleteResponse()),
-                Action.RECORD_TRANSFER,
-            )
+            answer = _CPE_REQUEST_ANSWERS[type(message)]
+            return Step(session, _reply(session, envelope, answer), Action.RECORD_REQUEST)
+        case Phase.CPE_REQUESTS, Kicked():
+            raise CwmpProtocolError(FaultCode.METHOD_NOT_SUPPORTED, "Kicked is not supported")
         case Phase.CPE_REQUESTS, GetRPCMethods():
             assert envelope is not None
             answer = GetRPCMethodsResponse(methods=ACS_METHODS)
@@ -117,6 +138,28 @@ def receive(session: Session, envelope: Envelope | None) -> Step:
         case Phase.DONE, _:
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "the session is over")
     raise CwmpProtocolError(FaultCode.METHOD_NOT_SUPPORTED, f"{_name(message)} is not supported")
+
+
+_CPE_REQUEST_ANSWERS: dict[type[Message], AnyMessage] = {
+    TransferComplete: TransferCompleteResponse(),
+    AutonomousTransferComplete: AutonomousTransferCompleteResponse(),
+    RequestDownload: RequestDownloadResponse(),
+}
+
+SUPPORTED_VERSIONS = ("1.0", "1.1", "1.2", "1.3", "1.4")
+
+
+def _bounded(timeout: int | None) -> int | None:
+    """A CPE's SessionTimeout, kept within 5 s to 1 h."""
+    return None if timeout is None else min(max(timeout, 5), 3600)
+
+
+def negotiate(offered: str | None) -> str | None:
+    """The highest CWMP version both sides support, for `UseCWMPVersion` (A.4.1, CWMP 1.4)."""
+    if not offered:
+        return None
+    common = [v.strip() for v in offered.split(",") if v.strip() in SUPPORTED_VERSIONS]
+    return max(common, key=lambda v: tuple(int(p) for p in v.split("."))) if common else None
 
 
 def _answer(session: Session, message: Message | None) -> Step:

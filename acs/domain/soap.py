@@ -19,6 +19,8 @@ MUST_UNDERSTAND = f"{{{SOAP_ENV_NS}}}mustUnderstand"
 ARRAY_TYPE = f"{{{SOAP_ENC_NS}}}arrayType"
 XSI_TYPE = f"{{{XSI_NS}}}type"
 DEFAULT_TYPE = "xsd:string"
+UNKNOWN_TIME = "0001-01-01T00:00:00Z"
+"""The Unknown Time of TR-069 3.2.1: a dateTime the schema requires but nobody knows."""
 
 _VERSION_OF_NAMESPACE = {version.value: version for version in CwmpVersion}
 _BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
@@ -80,6 +82,8 @@ def parse(body: bytes, charset: str | None) -> etree._Element:
         root = etree.fromstring(_with_charset(data, charset), _PARSER)
     except etree.XMLSyntaxError as error:
         raise MalformedMessageError(f"not well-formed XML (line {error.lineno})") from None
+    except ValueError:
+        raise MalformedMessageError("not well-formed XML") from None
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.externalDTD is not None:
         raise MalformedMessageError("a DTD is not allowed")
@@ -102,6 +106,8 @@ def _with_charset(data: bytes, charset: str | None) -> bytes | str:
         return data.decode(name)
     except UnicodeDecodeError:
         raise MalformedMessageError("body does not match its charset") from None
+    except LookupError:  # a bytes-to-bytes codec such as base64 is no charset
+        return data
 
 
 def local(tag: str) -> str:
@@ -133,11 +139,6 @@ def optional_text(element: etree._Element | None) -> str | None:
     return None if element is None else text(element)
 
 
-def child(element: etree._Element, name: str) -> etree._Element | None:
-    """The child of an element called `name` (by local name)."""
-    return fields(element).get(name)
-
-
 def required(found: dict[str, etree._Element], name: str) -> etree._Element:
     """The child called `name`, or MalformedMessageError naming the schema element."""
     element = found.get(name)
@@ -154,6 +155,14 @@ def integer(element: etree._Element | None, name: str, default: int) -> int:
         return int(text(element))
     except ValueError:
         raise MalformedMessageError(f"{name} is not an integer") from None
+
+
+def time(element: etree._Element | None) -> str | None:
+    """An xsd:dateTime kept as sent, None when absent or the Unknown Time (`0001-01-01T...`)."""
+    if element is None:
+        return None
+    value = text(element)
+    return None if value.startswith(UNKNOWN_TIME[:19]) else value
 
 
 def boolean(element: etree._Element | None) -> bool:
@@ -212,6 +221,13 @@ def add(parent: etree._Element, tag: str, value: str | None = None) -> etree._El
 def add_array(parent: etree._Element, tag: str, item_type: str, count: int) -> etree._Element:
     """Append a SOAP-encoded array such as `cwmp:ParameterValueStruct[2]`."""
     return etree.SubElement(parent, tag, {ARRAY_TYPE: f"{item_type}[{count}]"})
+
+
+def add_strings(parent: etree._Element, tag: str, values: tuple[str, ...]) -> None:
+    """Append an `xsd:string[n]` array such as MethodList or AccessList."""
+    array = add_array(parent, tag, "xsd:string", len(values))
+    for value in values:
+        add(array, "string", value)
 
 
 def add_parameter_values(

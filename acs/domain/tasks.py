@@ -1,19 +1,11 @@
-"""Task specifications: what an operator asks of a device, and the RPC that carries it out."""
+"""Task specifications: what an operator asks of a device, validated."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import msgspec
-
-from acs.domain.messages import (
-    AcsRequest,
-    FactoryReset,
-    GetParameterValues,
-    ParameterValue,
-    Reboot,
-    SetParameterValues,
-)
 
 
 class TaskSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, tag_field="type"):
@@ -33,6 +25,44 @@ class SetParams(TaskSpec, frozen=True, tag="set_params"):
     types: dict[str, str] = {}
 
 
+class Refresh(TaskSpec, frozen=True, tag="refresh"):
+    """Discover names, writability, types and values under a path (`""`: the whole tree)."""
+
+    path: str = ""
+
+
+class GetAttributes(TaskSpec, frozen=True, tag="get_attributes"):
+    """Read notification settings and access lists (GetParameterAttributes)."""
+
+    names: tuple[str, ...]
+
+
+class AttributeChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A parameter's new notification (0-6) and/or access list; None leaves it as it is."""
+
+    name: str
+    notification: int | None = None
+    access_list: tuple[str, ...] | None = None
+
+
+class SetAttributes(TaskSpec, frozen=True, tag="set_attributes"):
+    """Change notification settings and access lists (SetParameterAttributes)."""
+
+    attributes: tuple[AttributeChange, ...]
+
+
+class AddObjectTask(TaskSpec, frozen=True, tag="add_object"):
+    """Create an object instance under `object` (ending in `.`), then read its parameters."""
+
+    object: str
+
+
+class DeleteObjectTask(TaskSpec, frozen=True, tag="delete_object"):
+    """Delete the object instance `object` (`X.Y.n.`) and forget its parameters."""
+
+    object: str
+
+
 class RebootTask(TaskSpec, frozen=True, tag="reboot"):
     """Reboot the device (Reboot); done when it comes back with `M Reboot` or `1 BOOT`."""
 
@@ -41,15 +71,79 @@ class FactoryResetTask(TaskSpec, frozen=True, tag="factory_reset"):
     """Reset the device to factory defaults (FactoryReset); done at its `0 BOOTSTRAP`."""
 
 
-AnyTask = GetParams | SetParams | RebootTask | FactoryResetTask
+class DownloadTask(TaskSpec, frozen=True, tag="download"):
+    """Make the device download a file (Download); done at the matching TransferComplete.
 
-TASK_TYPES: tuple[str, ...] = ("get_params", "set_params", "reboot", "factory_reset")
+    `password` is stored sealed (encrypted) and never shown back.
+    """
 
-IDEMPOTENT_TYPES = frozenset({"get_params", "set_params"})
-"""Task types that may be sent again when the CPE never answered."""
+    url: str
+    file_type: str = "1 Firmware Upgrade Image"
+    file_size: int = 0
+    username: str = ""
+    password: str = ""
+    delay_seconds: int = 0
+    target_file_name: str = ""
 
-AWAITS_BOOT = frozenset({"reboot", "factory_reset"})
-"""Task types that end only when the CPE's next Inform shows the effect."""
+
+class UploadTask(TaskSpec, frozen=True, tag="upload"):
+    """Make the device upload a file to the ACS (Upload); done at its TransferComplete."""
+
+    file_type: str = "3 Vendor Configuration File"
+
+
+class ScheduleInformTask(TaskSpec, frozen=True, tag="schedule_inform"):
+    """Ask for a session in `delay_seconds`; done when the `M ScheduleInform` session comes."""
+
+    delay_seconds: int
+
+
+class GetRpcMethodsTask(TaskSpec, frozen=True, tag="get_rpc_methods"):
+    """Ask which RPC methods the device supports (GetRPCMethods)."""
+
+
+AnyTask = (
+    GetParams
+    | SetParams
+    | Refresh
+    | GetAttributes
+    | SetAttributes
+    | AddObjectTask
+    | DeleteObjectTask
+    | RebootTask
+    | FactoryResetTask
+    | DownloadTask
+    | UploadTask
+    | ScheduleInformTask
+    | GetRpcMethodsTask
+)
+
+TASK_TYPES: tuple[str, ...] = (
+    "get_params",
+    "set_params",
+    "refresh",
+    "get_attributes",
+    "set_attributes",
+    "add_object",
+    "delete_object",
+    "reboot",
+    "factory_reset",
+    "download",
+    "upload",
+    "schedule_inform",
+    "get_rpc_methods",
+)
+
+IDEMPOTENT_TYPES = frozenset(
+    {"get_params", "set_params", "refresh", "get_attributes", "set_attributes", "get_rpc_methods"}
+)
+"""Task types whose RPC may be sent again when the CPE never answered it (TR-069 3.7.1.4)."""
+
+HIDDEN = "********"
+"""What operators see in place of a secret."""
+
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {"download": ("password",)}
+"""Task fields that hold secrets: sealed before they are stored, hidden when shown."""
 
 
 class TaskSpecError(ValueError):
@@ -57,12 +151,15 @@ class TaskSpecError(ValueError):
 
 
 _DECODER = msgspec.json.Decoder(AnyTask)
+_FILE_TYPE = re.compile(r"^(\d+|X [0-9A-F]{6}) \S.*$")
+_URL = re.compile(r"^(https?|ftp)://[^\s/]+", re.IGNORECASE)
 
 
-def task_type(spec: AnyTask) -> str:
+def task_type(spec: TaskSpec) -> str:
     """The task type name of a spec, as operators write it."""
     tag = type(spec).__struct_config__.tag
-    assert isinstance(tag, str)  # every concrete TaskSpec declares a string tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{type(spec).__name__} is not a concrete task type")
     return tag
 
 
@@ -91,44 +188,57 @@ def _as_text(value: object) -> object:
     return value
 
 
-def _check(spec: AnyTask) -> None:
+def _check(spec: AnyTask) -> None:  # noqa: PLR0912 - one rule per task type reads best flat
     """Rules msgspec's types cannot express."""
     match spec:
-        case GetParams(names=names):
+        case GetParams(names=names) | GetAttributes(names=names):
             if not names or any(not n or n.strip() != n for n in names):
-                raise TaskSpecError("get_params needs a non-empty list of parameter names")
+                raise TaskSpecError(f"{task_type(spec)} needs a non-empty list of names")
         case SetParams(values=values, types=types):
             if not values or any(not n or n.endswith(".") for n in values):
                 raise TaskSpecError("set_params needs values for parameter names, not paths")
             if unknown := set(types) - set(values):
                 raise TaskSpecError(f"types given for parameters not set: {sorted(unknown)}")
+        case Refresh(path=path):
+            if path and not path.endswith("."):
+                raise TaskSpecError("refresh needs a path ending in '.' ('' for the whole tree)")
+        case SetAttributes(attributes=changes):
+            _check_attributes(changes)
+        case AddObjectTask(object=path) | DeleteObjectTask(object=path):
+            if not path.endswith(".") or path.startswith("."):
+                raise TaskSpecError(f"{task_type(spec)} needs an object path ending in '.'")
+        case DownloadTask(url=url, file_type=file_type):
+            if not _URL.match(url):
+                raise TaskSpecError("download needs an http, https or ftp url")
+            if not _FILE_TYPE.match(file_type):
+                raise TaskSpecError("file_type must look like '1 Firmware Upgrade Image'")
+        case UploadTask(file_type=file_type):
+            if not _FILE_TYPE.match(file_type):
+                raise TaskSpecError("file_type must look like '3 Vendor Configuration File'")
+        case ScheduleInformTask(delay_seconds=delay):
+            if delay < 1:
+                raise TaskSpecError("schedule_inform needs delay_seconds of at least 1")
         case _:
             pass
 
 
-def infer_type(value: str) -> str:
-    """The `xsi:type` for a value whose parameter type is not known yet."""
-    if value in ("true", "false"):
-        return "xsd:boolean"
-    if value.isdigit():
-        return "xsd:unsignedInt"
-    return "xsd:string"
+def _check_attributes(changes: tuple[AttributeChange, ...]) -> None:
+    if not changes:
+        raise TaskSpecError("set_attributes needs a non-empty list of attributes")
+    for change in changes:
+        if change.notification is None and change.access_list is None:
+            raise TaskSpecError(f"{change.name}: give notification and/or access_list")
+        if change.notification is not None and not 0 <= change.notification <= 6:
+            raise TaskSpecError(f"{change.name}: notification must be 0 to 6")
 
 
-def request_for(spec: AnyTask, command_key: str, known_types: dict[str, str]) -> AcsRequest:
-    """The RPC that carries out a task; `command_key` correlates its later effects."""
-    match spec:
-        case GetParams(names=names):
-            return GetParameterValues(names=names)
-        case SetParams(values=values, types=types):
-            params = tuple(
-                ParameterValue(
-                    name, value, types.get(name) or known_types.get(name) or infer_type(value)
-                )
-                for name, value in values.items()
-            )
-            return SetParameterValues(parameters=params, parameter_key=command_key)
-        case RebootTask():
-            return Reboot(command_key=command_key)
-        case FactoryResetTask():
-            return FactoryReset()
+def shown_parameters(spec: TaskSpec) -> dict[str, Any]:
+    """A task's parameters as operators see them: its fields, secrets hidden."""
+    body = msgspec.to_builtins(spec)
+    if not isinstance(body, dict):
+        raise TypeError("a task spec encodes as an object")
+    body.pop("type", None)
+    for name in SECRET_FIELDS.get(task_type(spec), ()):
+        if body.get(name):
+            body[name] = HIDDEN
+    return body

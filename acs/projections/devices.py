@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import singledispatch
 
-from acs.domain.events import DeviceEvent, InformReceived, RpcAnswered
+from acs.domain.events import ConnectionRequested, DeviceEvent, InformReceived, RpcAnswered
 from acs.domain.summary import host_of, summarize
 from acs.projections import Row
 
@@ -38,6 +38,11 @@ UPDATE devices SET
 WHERE aggregate_id = %s"""
 
 _COUNT = "UPDATE devices SET event_count = %s WHERE aggregate_id = %s"
+
+_METHODS = "UPDATE devices SET rpc_methods = %s WHERE aggregate_id = %s"
+
+_CONNECTION_REQUEST = """UPDATE devices SET connection_request_outcome = %s,
+    connection_request_at = %s, event_count = %s WHERE aggregate_id = %s"""
 
 
 @singledispatch
@@ -77,9 +82,28 @@ def _(event: InformReceived, position: int) -> list[Row]:
 
 
 @rows_for.register
+def _(event: ConnectionRequested, position: int) -> list[Row]:
+    return [
+        (
+            _CONNECTION_REQUEST,
+            (
+                event.outcome,
+                event.timestamp,
+                event.originator_version,
+                event.originator_id,
+            ),
+        )
+    ]
+
+
+@rows_for.register
 def _(event: RpcAnswered, position: int) -> list[Row]:
     s = summarize(event.parameters)
+    rows: list[Row] = []
+    if event.method == "GetRPCMethods":
+        rows.append((_METHODS, (event.result.get("methods", []), event.originator_id)))
     return [
+        *rows,
         (
             _SUMMARY,
             (
@@ -91,5 +115,5 @@ def _(event: RpcAnswered, position: int) -> list[Row]:
                 event.originator_version,
                 event.originator_id,
             ),
-        )
+        ),
     ]

@@ -22,12 +22,13 @@ _DEVICE_COLUMNS = f"""id, manufacturer, oui, product_class, serial_number, {_ONL
 _LIST_DEVICES = f"SELECT {_DEVICE_COLUMNS} FROM devices ORDER BY id LIMIT %s OFFSET %s"
 
 _GET_DEVICE = f"""SELECT {_DEVICE_COLUMNS}, connection_request_url, periodic_inform_interval,
-    first_seen, event_count, last_event_codes FROM devices WHERE id = %s"""
+    first_seen, event_count, last_event_codes, rpc_methods, connection_request_outcome,
+    connection_request_at FROM devices WHERE id = %s"""
 
 _DEVICE_EXISTS = "SELECT 1 FROM devices WHERE id = %s"
 
-_PARAMETERS = """SELECT name, value, type, writable, updated_at FROM parameters
-WHERE device_id = %s ORDER BY name"""
+_PARAMETERS = """SELECT name, value, type, writable, updated_at, notification, access_list,
+    stale FROM parameters WHERE device_id = %s ORDER BY name"""
 
 _TASK_COLUMNS = """id, device_id, type, parameters, status, actor, created_at, sent_at,
     completed_at, result, fault"""
@@ -35,6 +36,11 @@ _TASK_COLUMNS = """id, device_id, type, parameters, status, actor, created_at, s
 _DEVICE_TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks WHERE device_id = %s ORDER BY created_at, id"
 
 _TASK = f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = %s"
+
+_OVERDUE_TRANSFERS = """SELECT device_id, array_agg(id) FROM tasks
+WHERE status = 'sent' AND type IN ('download', 'upload')
+    AND sent_at < now() - make_interval(secs => %s)
+GROUP BY device_id LIMIT 1000"""
 
 _STATS = f"""SELECT
     (SELECT count(*) FROM devices) AS total_devices,
@@ -66,6 +72,9 @@ class DeviceDetail(DeviceSummary, frozen=True):
     first_seen: datetime
     event_count: int
     last_event_codes: list[str]
+    rpc_methods: list[str] | None
+    connection_request_outcome: str | None
+    connection_request_at: datetime | None
 
 
 class Parameter(msgspec.Struct, frozen=True):
@@ -76,6 +85,9 @@ class Parameter(msgspec.Struct, frozen=True):
     type: str
     writable: bool | None
     updated_at: datetime
+    notification: int | None
+    access_list: list[str] | None
+    stale: bool
 
 
 class Task(msgspec.Struct, frozen=True):
@@ -143,6 +155,12 @@ class ReadModel:
         with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=class_row(Task))
             return cur.execute(_TASK, (task_id,)).fetchone()
+
+    def overdue_transfers(self, timeout: float) -> dict[str, list[str]]:
+        """Downloads and uploads sent more than `timeout` seconds ago, by device."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(_OVERDUE_TRANSFERS, (timeout,)).fetchall()
+        return {str(device): list(ids) for device, ids in rows}
 
     def stats(self) -> Stats:
         """Fleet totals; offline is total minus online."""

@@ -9,7 +9,7 @@ import msgspec
 from psycopg.types.json import Jsonb
 
 from acs.domain.events import DeviceEvent, RpcSent, TaskCompleted, TaskFaulted, TaskQueued
-from acs.domain.tasks import task_type
+from acs.domain.tasks import shown_parameters, task_type
 from acs.projections import Row
 
 _QUEUED = """
@@ -28,14 +28,6 @@ def _json(value: Any) -> Jsonb:
     return Jsonb(value, dumps=lambda v: msgspec.json.encode(v).decode())
 
 
-def task_parameters(task: msgspec.Struct) -> dict[str, Any]:
-    """A task's parameters as operators wrote them (its fields, without the type tag)."""
-    body = msgspec.to_builtins(task)
-    assert isinstance(body, dict)
-    body.pop("type", None)
-    return body
-
-
 @singledispatch
 def rows_for(event: DeviceEvent, position: int) -> list[Row]:
     """Most events do not change a task."""
@@ -50,7 +42,7 @@ def _(event: TaskQueued, position: int) -> list[Row]:
             (
                 event.task_id,
                 task_type(event.task),
-                _json(task_parameters(event.task)),
+                _json(shown_parameters(event.task)),
                 event.actor,
                 event.timestamp,
                 event.originator_id,

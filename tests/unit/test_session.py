@@ -57,7 +57,7 @@ def at(phase: Phase, pending: str = "") -> Session:
             at(Phase.CPE_REQUESTS),
             TRANSFER,
             Phase.CPE_REQUESTS,
-            Action.RECORD_TRANSFER,
+            Action.RECORD_REQUEST,
             TransferCompleteResponse,
         ),
         (
@@ -163,4 +163,6 @@ def test_get_rpc_methods_lists_what_the_acs_implements() -> None:
     step = machine.receive(at(Phase.CPE_REQUESTS), envelope(GetRPCMethods()))
     assert step.reply is not None
     assert isinstance(step.reply.message, GetRPCMethodsResponse)
-    assert set(step.reply.message.methods) == {"Inform", "GetRPCMethods", "TransferComplete"}
+    assert set(step.reply.message.methods) == {
+        "Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete",
+        "RequestDownload"}  # fmt: skip
