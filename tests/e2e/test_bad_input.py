@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
+import time
 from pathlib import Path
 
 import httpx
@@ -122,3 +125,73 @@ def test_the_openapi_document_describes_the_api(api: httpx.Client) -> None:
         "/api/stats",
     ):
         assert path in paths, path
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>&lol3;
+</soap:Body></soap:Envelope>"""
+
+XXE = b"""<?xml version="1.0"?><!DOCTYPE x [<!ENTITY f SYSTEM "file:///etc/passwd">]>
+<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Inform><DeviceId>
+<Manufacturer>&f;</Manufacturer><OUI>001122</OUI><ProductClass>X</ProductClass>
+<SerialNumber>1</SerialNumber></DeviceId></cwmp:Inform></soap:Body></soap:Envelope>"""
+
+
+def test_hostile_xml_is_refused_without_leaking_anything(acs_server: AcsServer) -> None:
+    for body in (BILLION_LAUGHS, XXE):
+        reply = httpx.post(f"{acs_server.url}/cwmp", content=body)
+        assert reply.status_code == 400
+        assert fault_code(reply.content) == 8003
+        assert b"root:" not in reply.content and b"Traceback" not in reply.content
+    assert event_count(acs_server) == 0
+
+
+def test_a_body_over_the_limit_is_413_also_when_compressed(acs_server: AcsServer) -> None:
+    big = b"<x>" + b"a" * (5 * 1024 * 1024) + b"</x>"
+    assert httpx.post(f"{acs_server.url}/cwmp", content=big).status_code == 413
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    reply = httpx.post(f"{acs_server.url}/cwmp", content=bomb,
+                       headers={"content-encoding": "gzip"})  # fmt: skip
+    assert reply.status_code == 413
+    assert httpx.get(f"{acs_server.url}/api/stats").status_code == 200
+
+
+def test_unknown_methods_and_kicked_get_fault_8000(acs_server: AcsServer) -> None:
+    cpe = SimulatedCpe(f"{acs_server.url}/cwmp", serial="KICK")
+    kicked = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+              b'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Kicked><Command>c'
+              b"</Command><Referer>r</Referer><Arg>a</Arg><Next>n</Next></cwmp:Kicked>"
+              b"</soap:Body></soap:Envelope>")  # fmt: skip
+    unknown = kicked.replace(b"Kicked", b"Frobnicate")
+    with httpx.Client(trust_env=False) as client:
+        assert client.post(f"{acs_server.url}/cwmp",
+                           content=cpe.build_inform(["0 BOOTSTRAP"])).status_code == 200  # fmt: skip
+        for body in (kicked, unknown):
+            reply = client.post(f"{acs_server.url}/cwmp", content=body)
+            assert reply.status_code == 400
+            assert fault_code(reply.content) == 8000
+        assert client.post(f"{acs_server.url}/cwmp", content=b"").status_code == 204
+    assert event_count(acs_server) == 1
+
+
+async def test_a_flood_of_bad_requests_does_not_stop_good_cpes(acs_server: AcsServer) -> None:
+    bad = [BILLION_LAUGHS, XXE, b"<broken", b"\xff\xfe\x00"] * 10
+
+    async def flood(client: httpx.AsyncClient) -> None:
+        for body in bad:
+            reply = await client.post(f"{acs_server.url}/cwmp", content=body)
+            assert reply.status_code == 400
+
+    cpes = [SimulatedCpe(f"{acs_server.url}/cwmp", serial=f"GOOD{n}") for n in range(5)]
+    async with httpx.AsyncClient(trust_env=False) as client:
+        started = time.monotonic()
+        results = await asyncio.gather(
+            *(flood(client) for _ in range(4)), *(c.run_session() for c in cpes)
+        )
+        elapsed = time.monotonic() - started
+    assert all(log.inform_response_ok for log in results[4:])
+    assert elapsed < 20
+    assert event_count(acs_server) == 5

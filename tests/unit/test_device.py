@@ -9,10 +9,14 @@ import pytest
 
 from acs.domain.decide import (
     UnexpectedAnswerError,
+    expire_transfer,
     queue_task,
     receive_answer,
+    receive_file,
     receive_inform,
+    report_transfer,
     send_rpc,
+    set_credentials,
 )
 from acs.domain.device import Device, DeviceNotFoundError, KnownParameter, next_task, project
 from acs.domain.device_id import aggregate_id, device_id
@@ -24,9 +28,12 @@ from acs.domain.events import (
     RpcSent,
     TaskCompleted,
     TaskFaulted,
+    TransferReported,
 )
 from acs.domain.messages import (
+    DeleteObjectResponse,
     DeviceIdStruct,
+    DownloadResponse,
     EventStruct,
     Fault,
     GetParameterValues,
@@ -35,11 +42,23 @@ from acs.domain.messages import (
     ParameterValue,
     Reboot,
     RebootResponse,
+    ScheduleInformResponse,
     SetParameterValues,
     SetParameterValuesFault,
     SetParameterValuesResponse,
+    TransferComplete,
+    UploadResponse,
 )
-from acs.domain.tasks import FactoryResetTask, GetParams, RebootTask, SetParams
+from acs.domain.tasks import (
+    DeleteObjectTask,
+    DownloadTask,
+    FactoryResetTask,
+    GetParams,
+    RebootTask,
+    ScheduleInformTask,
+    SetParams,
+    UploadTask,
+)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 PUBLIC = "00AABB-Box-S1"
@@ -230,3 +249,80 @@ def test_events_are_numbered_after_the_current_version() -> None:
     assert isinstance(sent[0], RpcSent)
     assert sent[0].originator_version == device.version + 1
     assert sent[0].timestamp == T0 + timedelta(seconds=1)
+
+
+def sent_and_answered(device: Device, task: object, answer: object) -> Device:
+    device = with_task(device, task)
+    device = apply(device, send_rpc(device, task_id="t1", session_id="s1", at=T0)[1])
+    return apply(device, receive_answer(device, session_id="s1", answer=answer, at=T0))  # type: ignore[arg-type]
+
+
+def transfer_complete(key: str, code: int = 0) -> TransferComplete:
+    return TransferComplete(command_key=key, fault_code=code, fault_string="boom" if code else "",
+                            start_time=None, complete_time=None)  # fmt: skip
+
+
+def test_a_download_is_done_only_at_its_transfer_complete() -> None:
+    device, _ = informed(None, inform("0 BOOTSTRAP"))
+    device = sent_and_answered(device, DownloadTask(url="http://f/x"), DownloadResponse(1))
+    assert device.task("t1") is not None
+    other = report_transfer(device, transfer_complete("not-ours"), T0)
+    assert [type(e) for e in other] == [TransferReported]
+    events = report_transfer(device, transfer_complete("t1"), T0)
+    assert [type(e) for e in events] == [TransferReported, TaskCompleted]
+
+
+def test_a_failed_download_faults_with_the_cpes_code() -> None:
+    device, _ = informed(None, inform("0 BOOTSTRAP"))
+    device = sent_and_answered(device, DownloadTask(url="http://f/x"), DownloadResponse(1))
+    events = report_transfer(device, transfer_complete("t1", 9010), T0)
+    assert isinstance(events[-1], TaskFaulted)
+    assert events[-1].fault == {"code": 9010, "string": "boom"}
+
+
+def test_an_upload_is_done_with_its_file_once_both_arrived() -> None:
+    device, _ = informed(None, inform("0 BOOTSTRAP"))
+    device = sent_and_answered(device, UploadTask(), UploadResponse(1))
+    without_file = report_transfer(device, transfer_complete("t1"), T0)
+    assert isinstance(without_file[-1], TaskFaulted)
+    device = apply(device, receive_file(device, task_id="t1", file_id="f1", size=3, sha256="x",
+                                        at=T0))  # fmt: skip
+    done = report_transfer(device, transfer_complete("t1"), T0)
+    assert isinstance(done[-1], TaskCompleted)
+    assert done[-1].result["file"] == "f1"
+
+
+def test_a_transfer_that_never_completes_faults_after_the_timeout() -> None:
+    device, _ = informed(None, inform("0 BOOTSTRAP"))
+    device = sent_and_answered(device, DownloadTask(url="http://f/x"), DownloadResponse(1))
+    assert expire_transfer(device, task_id="t1", timeout=60, at=T0 + timedelta(seconds=59)) == []
+    (event,) = expire_transfer(device, task_id="t1", timeout=60, at=T0 + timedelta(seconds=61))
+    assert isinstance(event, TaskFaulted)
+    assert event.fault["reason"] == "timeout"
+
+
+def test_schedule_inform_is_done_by_the_session_carrying_its_key() -> None:
+    device, _ = informed(None, inform("0 BOOTSTRAP"))
+    device = sent_and_answered(device, ScheduleInformTask(60), ScheduleInformResponse())
+    _, other = informed(device, inform("2 PERIODIC"), "s2")
+    assert [type(e) for e in other] == [InformReceived]
+    scheduled = inform("3 SCHEDULED", "M ScheduleInform", keys={"M ScheduleInform": "t1"})
+    _, events = informed(device, scheduled, "s2")
+    assert [type(e) for e in events] == [InformReceived, TaskCompleted]
+
+
+def test_deleting_an_object_forgets_its_parameters() -> None:
+    wlan2 = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.2."
+    device, _ = informed(None, inform("0 BOOTSTRAP", params={f"{wlan2}SSID": "x", SSID: "y"}))
+    device = sent_and_answered(device, DeleteObjectTask(object=wlan2), DeleteObjectResponse(0))
+    assert f"{wlan2}SSID" not in device.parameters
+    assert SSID in device.parameters
+
+
+def test_credentials_are_kept_sealed_in_the_state() -> None:
+    device, _ = informed(None, inform("0 BOOTSTRAP"))
+    events = set_credentials(device, username="u", sealed_password="sealed:v1:abc", actor="op",
+                             at=T0)  # fmt: skip
+    device = apply(device, events)
+    assert device.credentials is not None
+    assert device.credentials.sealed_password == "sealed:v1:abc"
