@@ -31,6 +31,7 @@ class FaultCode(enum.IntEnum):
     INVALID_ARGUMENTS = 8003
     RESOURCES_EXCEEDED = 8004
     RETRY_REQUEST = 8005
+    VERSION_INCOMPATIBLE = 8006
     CPE_METHOD_NOT_SUPPORTED = 9000
     CPE_REQUEST_DENIED = 9001
     CPE_INTERNAL_ERROR = 9002
@@ -104,7 +105,7 @@ class SetParameterAttribute(msgspec.Struct, frozen=True):
 
 
 class ArgStruct(msgspec.Struct, frozen=True):
-    """A name and value argument (A.4.2.1 ArgStruct, used by RequestDownload)."""
+    """A name and value argument (A.4.2.2 ArgStruct, used by RequestDownload)."""
 
     name: str
     value: str
@@ -154,14 +155,14 @@ class AutonomousTransferComplete(Message, frozen=True, tag="AutonomousTransferCo
 
 
 class RequestDownload(Message, frozen=True, tag="RequestDownload"):
-    """The CPE asks the ACS to send it a Download of this file type (A.4.2.1)."""
+    """The CPE asks the ACS to send it a Download of this file type (A.4.2.2)."""
 
     file_type: str
     arguments: tuple[ArgStruct, ...] = ()
 
 
 class Kicked(Message, frozen=True, tag="Kicked"):
-    """A web-initiated kick (A.4.2.2); this ACS answers it with fault 8000."""
+    """A web-initiated kick (A.4.2.1); this ACS answers it with fault 8000."""
 
     command: str
     referer: str
@@ -195,7 +196,7 @@ class AutonomousTransferCompleteResponse(
 
 
 class RequestDownloadResponse(Message, frozen=True, tag="RequestDownloadResponse"):
-    """The ACS's answer to a RequestDownload (A.4.2.1)."""
+    """The ACS's answer to a RequestDownload (A.4.2.2)."""
 
 
 # --- ACS -> CPE requests -----------------------------------------------------
@@ -228,7 +229,7 @@ class Reboot(Message, frozen=True, tag="Reboot"):
 
 
 class FactoryReset(Message, frozen=True, tag="FactoryReset"):
-    """Reset the CPE to its factory defaults (A.4.1.4)."""
+    """Reset the CPE to its factory defaults (A.4.1.6)."""
 
 
 class GetParameterAttributes(Message, frozen=True, tag="GetParameterAttributes"):
@@ -284,7 +285,7 @@ class Upload(Message, frozen=True, tag="Upload"):
 
 
 class ScheduleInform(Message, frozen=True, tag="ScheduleInform"):
-    """Ask for a session in `delay_seconds`, with `M ScheduleInform` and this key (A.4.1.6)."""
+    """Ask for a session in `delay_seconds`, with `M ScheduleInform` and this key (A.4.1.2)."""
 
     delay_seconds: int
     command_key: str = ""
@@ -316,7 +317,7 @@ class RebootResponse(Message, frozen=True, tag="RebootResponse"):
 
 
 class FactoryResetResponse(Message, frozen=True, tag="FactoryResetResponse"):
-    """The CPE accepted a FactoryReset (A.4.1.4)."""
+    """The CPE accepted a FactoryReset (A.4.1.6)."""
 
 
 class GetParameterAttributesResponse(Message, frozen=True, tag="GetParameterAttributesResponse"):
@@ -359,7 +360,7 @@ class UploadResponse(Message, frozen=True, tag="UploadResponse"):
 
 
 class ScheduleInformResponse(Message, frozen=True, tag="ScheduleInformResponse"):
-    """The CPE will open a session after the delay (A.4.1.6)."""
+    """The CPE will open a session after the delay (A.4.1.2)."""
 
 
 # --- Faults ------------------------------------------------------------------

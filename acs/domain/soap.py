@@ -158,11 +158,9 @@ def integer(element: etree._Element | None, name: str, default: int) -> int:
 
 
 def time(element: etree._Element | None) -> str | None:
-    """An xsd:dateTime kept as sent, None when absent or the Unknown Time (`0001-01-01T...`)."""
-    if element is None:
-        return None
+    """An xsd:dateTime kept as sent; None when absent, empty or the Unknown Time (0001-01-01)."""
     value = text(element)
-    return None if value.startswith(UNKNOWN_TIME[:19]) else value
+    return None if not value or value.startswith(UNKNOWN_TIME[:19]) else value
 
 
 def boolean(element: etree._Element | None) -> bool:

@@ -70,7 +70,13 @@ class Kind(enum.Enum):
     PARAMETER_VALUES = enum.auto()  # a cwmp:ParameterValueStruct[n] array
 
 
-KEY, TEXT, INT, BOOL, TIME, STRINGS, PARAMETER_VALUES = Kind
+KEY = Kind.KEY
+TEXT = Kind.TEXT
+INT = Kind.INT
+BOOL = Kind.BOOL
+TIME = Kind.TIME
+STRINGS = Kind.STRINGS
+PARAMETER_VALUES = Kind.PARAMETER_VALUES
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +213,7 @@ SHAPES: tuple[Shape, ...] = (
     Shape(UploadResponse, (_STATUS, *_TIMES)),
     Shape(ScheduleInformResponse),
 )
-"""Every method read and written from its shape alone, in the order of `AnyMessage`."""
+"""Every method but TransferComplete, AutonomousTransferComplete and Fault, by its shape."""
 
 
 REQUIRED: Any = object()

@@ -11,6 +11,7 @@ from acs.domain.messages import CwmpVersion
 
 XSD_DIR = Path(__file__).resolve().parent.parent / "fixtures" / "xsd"
 SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+XS_NS = "http://www.w3.org/2001/XMLSchema"
 
 SCHEMA_FILE = {
     CwmpVersion.V1_0: "cwmp-1-0.xsd",
@@ -54,6 +55,22 @@ def target_namespace(version: CwmpVersion) -> str:
     """The targetNamespace declared by the schema file of a version."""
     root = etree.parse(str(XSD_DIR / SCHEMA_FILE[version])).getroot()
     return root.get("targetNamespace")
+
+
+@functools.cache
+def declared_elements(version: CwmpVersion) -> frozenset[str]:
+    """The global elements (methods, header entries) of a version's schema and its includes."""
+    return frozenset(_declared_in(SCHEMA_FILE[version]))
+
+
+def _declared_in(name: str) -> set[str]:
+    """The global element names of one schema file and of the files it includes."""
+    root = etree.parse(str(XSD_DIR / name)).getroot()
+    found = {element.get("name") for element in root.iterfind(f"{{{XS_NS}}}element")}
+    for tag in ("include", "redefine"):
+        for reference in root.iterfind(f"{{{XS_NS}}}{tag}"):
+            found |= _declared_in(_LOCATIONS[reference.get("schemaLocation")])
+    return found
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import msgspec
@@ -19,14 +20,25 @@ from acs.domain.codec import (
     wire_namespace,
 )
 from acs.domain.messages import (
+    AddObject,
+    AddObjectResponse,
     AnyMessage,
+    ArgStruct,
+    AutonomousTransferComplete,
+    AutonomousTransferCompleteResponse,
     CwmpVersion,
+    DeleteObject,
+    DeleteObjectResponse,
     DeviceIdStruct,
+    Download,
+    DownloadResponse,
     Envelope,
     EventStruct,
     FactoryReset,
     FactoryResetResponse,
     Fault,
+    GetParameterAttributes,
+    GetParameterAttributesResponse,
     GetParameterNames,
     GetParameterNamesResponse,
     GetParameterValues,
@@ -35,16 +47,36 @@ from acs.domain.messages import (
     GetRPCMethodsResponse,
     Inform,
     InformResponse,
+    Kicked,
     Message,
+    ParameterAttribute,
     ParameterInfo,
     ParameterValue,
     Reboot,
     RebootResponse,
+    RequestDownload,
+    RequestDownloadResponse,
+    ScheduleInform,
+    ScheduleInformResponse,
+    SetParameterAttribute,
+    SetParameterAttributes,
+    SetParameterAttributesResponse,
     SetParameterValues,
     SetParameterValuesFault,
     SetParameterValuesResponse,
     TransferComplete,
     TransferCompleteResponse,
+    Upload,
+    UploadResponse,
+)
+from acs.domain.soap_layout import (
+    ARGS,
+    DEVICE_ID,
+    EVENTS,
+    PARAMETER_ATTRIBUTES,
+    PARAMETER_INFOS,
+    SET_PARAMETER_ATTRIBUTES,
+    SHAPES,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cwmp"
@@ -204,8 +236,8 @@ DECODED = {
     "genieacs-sim_cwmp10_inform.xml",
     "genieacs-sim_cwmp10_gpvresponse.xml",
     "genieacs-sim_cwmp10_spvresponse.xml",
+    "thomson-speedtouch780_r7.4.1.7_gparesponse.http",
 }
-UNKNOWN_METHOD = {"thomson-speedtouch780_r7.4.1.7_gparesponse.http"}
 NOT_WELL_FORMED = {
     "avm-fritzbox-7490_2017_inform-body-fragment.xml",
     "avm-fritzbox-fon-wlan-7170_2007_fragment_MANGLED.txt",
@@ -215,7 +247,7 @@ NOT_WELL_FORMED = {
 
 def test_every_fixture_file_has_an_expected_outcome() -> None:
     files = {path.name for path in FIXTURES.iterdir()} - {"README.md"}
-    assert files == DECODED | UNKNOWN_METHOD | NOT_WELL_FORMED
+    assert files == DECODED | NOT_WELL_FORMED
 
 
 @pytest.mark.parametrize("name", sorted(DECODED))
@@ -245,10 +277,22 @@ def test_mangled_fritzbox_fragment_is_malformed_even_without_an_envelope() -> No
         decode((FIXTURES / "avm-fritzbox-fon-wlan-7170_2007_fragment_MANGLED.txt").read_bytes())
 
 
-def test_get_parameter_attributes_response_is_an_unknown_method() -> None:
-    with pytest.raises(UnknownMethodError) as caught:
-        decode_fixture("thomson-speedtouch780_r7.4.1.7_gparesponse.http")
-    assert caught.value.method_name == "GetParameterAttributesResponse"
+def test_thomson_get_parameter_attributes_response_keeps_a_lowercase_access_list() -> None:
+    env = decode_fixture("thomson-speedtouch780_r7.4.1.7_gparesponse.http")
+    assert env == Envelope(
+        GetParameterAttributesResponse(
+            (
+                ParameterAttribute(
+                    "InternetGatewayDevice.DeviceInfo.SerialNumber", 0, ("subscriber",)
+                ),
+                ParameterAttribute(
+                    "InternetGatewayDevice.DeviceInfo.SoftwareVersion", 0, ("subscriber",)
+                ),
+            )
+        ),
+        CwmpVersion.V1_0,
+        id="11_THOM_TR69_ID",
+    )
 
 
 # --- real Informs ------------------------------------------------------------
@@ -525,9 +569,26 @@ def test_session_timeout_header_is_read_in_any_case(name: str) -> None:
     assert decode(envelope("<cwmp:GetRPCMethods/>", header)).session_timeout == 60
 
 
-def test_a_session_timeout_that_is_not_a_number_is_ignored() -> None:
-    header = "<cwmp:SessionTimeout>soon</cwmp:SessionTimeout>"
+@pytest.mark.parametrize("text", ["soon", "-5", "²", "1" * 5000, ""])
+def test_a_session_timeout_that_is_not_a_decimal_number_is_ignored(text: str) -> None:
+    header = f"<cwmp:SessionTimeout>{text}</cwmp:SessionTimeout>"
     assert decode(envelope("<cwmp:GetRPCMethods/>", header)).session_timeout is None
+
+
+@pytest.mark.parametrize("case", [str, str.lower, str.upper])
+def test_cwmp_1_4_version_headers_are_read_in_any_case(case: typing.Callable[[str], str]) -> None:
+    supported, use = case("SupportedCWMPVersions"), case("UseCWMPVersion")
+    header = (
+        f'<cwmp:{supported} soap:mustUnderstand="0"> 1.0,1.4 </cwmp:{supported}>'
+        f'<cwmp:{use} soap:mustUnderstand="1">1.4</cwmp:{use}>'
+    )
+    env = decode(envelope("<cwmp:GetRPCMethods/>", header, CwmpVersion.V1_2.namespace))
+    assert (env.supported_versions, env.use_version) == ("1.0,1.4", "1.4")
+
+
+def test_envelopes_without_version_headers_have_none() -> None:
+    env = decode(envelope("<cwmp:GetRPCMethods/>", "<cwmp:ID>1</cwmp:ID>"))
+    assert (env.supported_versions, env.use_version) == (None, None)
 
 
 def test_utf8_bom_with_xml_declaration_is_accepted() -> None:
@@ -560,6 +621,20 @@ def test_xml_declaration_encoding_wins_over_the_http_charset() -> None:
 def test_http_charset_applies_to_a_declaration_without_encoding() -> None:
     body = b'<?xml version="1.0"?>' + inform_with_value(b"\xc3\xa9")
     assert inform_of(decode(body, '"iso-8859-1"')).parameters[0].value == "Ã©"
+
+
+@pytest.mark.parametrize(
+    ("body", "charset"),
+    [(b"\x00", "utf-16"), (b"<a>\x00</a>", "iso-8859-1"), (b"<s:Envelope>", "base64")],
+)
+def test_bodies_that_a_charset_turns_into_nonsense_are_malformed(body: bytes, charset: str) -> None:
+    with pytest.raises(MalformedMessageError, match="not well-formed"):
+        decode(body, charset)
+
+
+def test_a_bytes_to_bytes_codec_named_as_charset_is_ignored() -> None:
+    body = inform_with_value(b"\xc3\xa9")
+    assert inform_of(decode(body, "base64")).parameters[0].value == "é"
 
 
 def test_an_unknown_http_charset_is_ignored() -> None:
@@ -817,6 +892,186 @@ def test_error_messages_are_short_and_never_quote_the_input(body: bytes) -> None
     assert len(str(caught.value)) < 60
 
 
+# --- the rest of Annex A ------------------------------------------------------
+
+BOOLEANS = [
+    ("1", True),
+    ("true", True),
+    ("TRUE", True),
+    (" True ", True),
+    ("0", False),
+    ("false", False),
+    ("FALSE", False),
+    ("False", False),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), BOOLEANS)
+def test_set_parameter_attributes_reads_booleans_in_any_case(text: str, expected: bool) -> None:
+    body = envelope(
+        "<cwmp:SetParameterAttributes>"
+        '<ParameterList enc:arrayType="cwmp:SetParameterAttributesStruct[1]">'
+        f"<SetParameterAttributesStruct><Name>A.B</Name><NotificationChange>{text}"
+        f"</NotificationChange><Notification>2</Notification><AccessListChange>{text}"
+        '</AccessListChange><AccessList enc:arrayType="xsd:string[1]"><string>SUBSCRIBER</string>'
+        "</AccessList></SetParameterAttributesStruct></ParameterList></cwmp:SetParameterAttributes>"
+    )
+    assert decode(body).message == SetParameterAttributes(
+        (SetParameterAttribute("A.B", expected, 2, expected, ("SUBSCRIBER",)),)
+    )
+
+
+@pytest.mark.parametrize(("text", "expected"), BOOLEANS)
+def test_autonomous_transfer_complete_reads_is_download_in_any_case(
+    text: str, expected: bool
+) -> None:
+    body = envelope(
+        "<cwmp:AutonomousTransferComplete><AnnounceURL></AnnounceURL>"
+        "<TransferURL> http://f.example/fw.bin </TransferURL>"
+        f"<IsDownload>{text}</IsDownload><FileType>1 Firmware Upgrade Image</FileType>"
+        "<FileSize>0042</FileSize><TargetFileName>fw.bin</TargetFileName><FaultStruct>"
+        "<FaultCode>9010</FaultCode><FaultString>Download failed</FaultString></FaultStruct>"
+        "<StartTime>2024-01-01T00:00:00Z</StartTime>"
+        "<CompleteTime>0001-01-01T00:00:00Z</CompleteTime></cwmp:AutonomousTransferComplete>",
+        namespace=CwmpVersion.V1_1.namespace,
+    )
+    assert decode(body) == Envelope(
+        AutonomousTransferComplete(
+            "",
+            "http://f.example/fw.bin",
+            expected,
+            "1 Firmware Upgrade Image",
+            42,
+            "fw.bin",
+            9010,
+            "Download failed",
+            "2024-01-01T00:00:00Z",
+            None,
+        ),
+        CwmpVersion.V1_1,
+    )
+
+
+def test_get_parameter_attributes_response_keeps_access_lists_as_sent() -> None:
+    body = envelope(
+        "<cwmp:GetParameterAttributesResponse>"
+        '<ParameterList enc:arrayType="cwmp:ParameterAttributeStruct[3]">'
+        "<ParameterAttributeStruct><Name> A.B </Name><Notification>2</Notification>"
+        '<AccessList enc:arrayType="xsd:string[2]"><string>Subscriber</string>'
+        "<string>subscriber</string></AccessList></ParameterAttributeStruct>"
+        "<ParameterAttributeStruct><Name>A.C</Name><Notification>0</Notification>"
+        '<AccessList enc:arrayType="xsd:string[0]"/></ParameterAttributeStruct>'
+        "<ParameterAttributeStruct><Name>A.D</Name></ParameterAttributeStruct>"
+        "</ParameterList></cwmp:GetParameterAttributesResponse>"
+    )
+    assert decode(body).message == GetParameterAttributesResponse(
+        (
+            ParameterAttribute("A.B", 2, ("Subscriber", "subscriber")),
+            ParameterAttribute("A.C", 0),
+            ParameterAttribute("A.D", 0),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("element", "message"),
+    [
+        ("<cwmp:SetParameterAttributesResponse/>", SetParameterAttributesResponse()),
+        ("<cwmp:ScheduleInformResponse/>", ScheduleInformResponse()),
+        ("<cwmp:AutonomousTransferCompleteResponse/>", AutonomousTransferCompleteResponse()),
+        ("<cwmp:RequestDownloadResponse/>", RequestDownloadResponse()),
+        ("<cwmp:AddObjectResponse><InstanceNumber>0012</InstanceNumber><Status> 0 </Status>"
+         "</cwmp:AddObjectResponse>", AddObjectResponse(12, 0)),
+        ("<cwmp:DeleteObjectResponse><Status>1</Status></cwmp:DeleteObjectResponse>",
+         DeleteObjectResponse(1)),
+        ("<cwmp:Download><CommandKey> k </CommandKey><FileType> 1 Firmware Upgrade Image "
+         "</FileType><URL> http://f.example/fw.bin </URL></cwmp:Download>",
+         Download(" k ", "1 Firmware Upgrade Image", "http://f.example/fw.bin")),
+        ("<cwmp:ScheduleInform><DelaySeconds>60</DelaySeconds></cwmp:ScheduleInform>",
+         ScheduleInform(60)),
+        ("<cwmp:RequestDownload><FileType>1 Firmware Upgrade Image</FileType>"
+         '<FileTypeArg enc:arrayType="cwmp:ArgStruct[1]"><ArgStruct><Name>Version</Name>'
+         "<Value> 2.0 </Value></ArgStruct></FileTypeArg></cwmp:RequestDownload>",
+         RequestDownload("1 Firmware Upgrade Image", (ArgStruct("Version", " 2.0 "),))),
+        ("<cwmp:Kicked><Command>reboot</Command><Referer>http://r.example/</Referer>"
+         "<Arg> now </Arg><Next>http://r.example/next</Next></cwmp:Kicked>",
+         Kicked("reboot", "http://r.example/", " now ", "http://r.example/next")),
+    ],
+)  # fmt: skip
+def test_the_other_methods_decode_leniently(element: str, message: Message) -> None:
+    assert decode(envelope(element)).message == message
+
+
+@pytest.mark.parametrize(
+    "time",
+    ["0001-01-01T00:00:00Z", "0001-01-01T00:00:00", " 0001-01-01T00:00:00.000+00:00 ", " ", ""],
+)
+def test_the_unknown_time_reads_as_none(time: str) -> None:
+    body = envelope(
+        f"<cwmp:DownloadResponse><Status>1</Status><StartTime>{time}</StartTime>"
+        f"<CompleteTime>{time}</CompleteTime></cwmp:DownloadResponse>"
+    )
+    assert decode(body).message == DownloadResponse(1, None, None)
+    inform = decode(minimal_inform(CurrentTime=time))
+    assert inform_of(inform).current_time is None
+
+
+def test_a_known_time_is_kept_as_sent_and_an_absent_one_is_none() -> None:
+    body = envelope(
+        "<cwmp:UploadResponse><Status>0</Status><StartTime> 2024-01-01T00:00:00 </StartTime>"
+        "</cwmp:UploadResponse>"
+    )
+    assert decode(body).message == UploadResponse(0, "2024-01-01T00:00:00", None)
+
+
+@pytest.mark.parametrize(
+    ("element", "missing"),
+    [
+        ("<cwmp:DownloadResponse><StartTime>2024-01-01T00:00:00Z</StartTime>"
+         "</cwmp:DownloadResponse>", "Status"),
+        ("<cwmp:AddObjectResponse><Status>0</Status></cwmp:AddObjectResponse>", "InstanceNumber"),
+        ("<cwmp:GetParameterAttributesResponse><ParameterList><ParameterAttributeStruct>"
+         "<Notification>1</Notification></ParameterAttributeStruct></ParameterList>"
+         "</cwmp:GetParameterAttributesResponse>", "Name"),
+        ("<cwmp:RequestDownload><FileTypeArg><ArgStruct><Value>v</Value></ArgStruct>"
+         "</FileTypeArg></cwmp:RequestDownload>", "Name"),
+    ],
+)  # fmt: skip
+def test_a_missing_required_argument_is_malformed(element: str, missing: str) -> None:
+    with pytest.raises(MalformedMessageError, match=f"missing {missing}"):
+        decode(envelope(element))
+
+
+@pytest.mark.parametrize(
+    "element",
+    [
+        "<cwmp:GetParameterAttributesResponse><ParameterList><ParameterAttributeStruct>"
+        "<Name>A</Name><Notification>active</Notification></ParameterAttributeStruct>"
+        "</ParameterList></cwmp:GetParameterAttributesResponse>",
+        "<cwmp:AddObjectResponse><InstanceNumber>x</InstanceNumber><Status>0</Status>"
+        "</cwmp:AddObjectResponse>",
+        "<cwmp:Download><FileSize>big</FileSize></cwmp:Download>",
+    ],
+)
+def test_an_integer_argument_that_is_not_one_is_malformed(element: str) -> None:
+    with pytest.raises(MalformedMessageError, match="is not an integer"):
+        decode(envelope(element))
+
+
+@pytest.mark.parametrize(
+    ("element", "method"),
+    [
+        ("<cwmp:Foo/>", "Foo"),
+        ("<cwmp:KickedResponse><NextURL>x</NextURL></cwmp:KickedResponse>", "KickedResponse"),
+        ("<cwmp:GetQueuedTransfers/>", "GetQueuedTransfers"),
+    ],
+)
+def test_methods_outside_the_message_set_are_unknown(element: str, method: str) -> None:
+    with pytest.raises(UnknownMethodError) as caught:
+        decode(envelope(element))
+    assert caught.value.method_name == method
+
+
 # --- security ----------------------------------------------------------------
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -941,6 +1196,77 @@ def test_no_header_is_sent_without_id_hold_requests_or_session_timeout() -> None
     assert b"Header" not in encode(Envelope(GetRPCMethods()))
 
 
+def test_use_cwmp_version_is_sent_only_when_set_and_must_be_understood() -> None:
+    assert b"UseCWMPVersion" not in encode(Envelope(InformResponse(), CwmpVersion.V1_4, id="1"))
+    data = encode(Envelope(InformResponse(), CwmpVersion.V1_4, id="1", use_version="1.4"))
+    assert b'<cwmp:UseCWMPVersion soap-env:mustUnderstand="1">1.4</cwmp:UseCWMPVersion>' in data
+    assert b"SupportedCWMPVersions" not in data
+
+
+def test_supported_cwmp_versions_is_sent_with_must_understand_0() -> None:
+    data = encode(Envelope(GetRPCMethods(), CwmpVersion.V1_4, supported_versions="1.0,1.4"))
+    assert b"<soap-env:Header><cwmp:SupportedCWMPVersions soap-env:mustUnderstand" in data
+    assert b'mustUnderstand="0">1.0,1.4</cwmp:SupportedCWMPVersions>' in data
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (DownloadResponse(1), b"<Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime>"
+         b"<CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"),
+        (UploadResponse(0, "2024-01-01T00:00:00Z"), b"<StartTime>2024-01-01T00:00:00Z"
+         b"</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"),
+        (TransferComplete("k", 0, "", None, None), b"</FaultStruct><StartTime>0001-01-01T00:00:00Z"
+         b"</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"),
+        (AutonomousTransferComplete("", "u", True, "1 Firmware Upgrade Image", 1, "", 0, "",
+         None, None), b"<StartTime>0001-01-01T00:00:00Z</StartTime>"),
+        (Inform(DeviceIdStruct("M", "A1B2C3", "P", "S"), (), 1, None, 0, ()),
+         b"<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>0001-01-01T00:00:00Z</CurrentTime>"),
+    ],
+)  # fmt: skip
+def test_a_none_time_the_schema_requires_is_sent_as_the_unknown_time(
+    message: AnyMessage, expected: bytes
+) -> None:
+    assert expected in encode(Envelope(message))
+
+
+def test_the_new_arrays_carry_their_soap_enc_array_type() -> None:
+    spa = encode(
+        Envelope(SetParameterAttributes((SetParameterAttribute("A.", True, 1, True, ("S",)),)))
+    )
+    assert b'<ParameterList soap-enc:arrayType="cwmp:SetParameterAttributesStruct[1]">' in spa
+    assert b"<NotificationChange>1</NotificationChange><Notification>1</Notification>" in spa
+    assert b'<AccessList soap-enc:arrayType="xsd:string[1]"><string>S</string></AccessList>' in spa
+    gpa = encode(Envelope(GetParameterAttributes(("A.", "B."))))
+    assert b'<ParameterNames soap-enc:arrayType="xsd:string[2]"><string>A.</string>' in gpa
+    response = encode(
+        Envelope(
+            GetParameterAttributesResponse((ParameterAttribute("A", 0), ParameterAttribute("B", 1)))
+        )
+    )
+    assert b'<ParameterList soap-enc:arrayType="cwmp:ParameterAttributeStruct[2]">' in response
+    assert b'<AccessList soap-enc:arrayType="xsd:string[0]"/>' in response
+    request = encode(Envelope(RequestDownload("1 Firmware Upgrade Image", (ArgStruct("a", "b"),))))
+    assert (
+        b'<FileTypeArg soap-enc:arrayType="cwmp:ArgStruct[1]"><ArgStruct><Name>a</Name>' in request
+    )
+
+
+def test_download_writes_every_argument_in_schema_order() -> None:
+    data = encode(Envelope(Download("k", "1 Firmware Upgrade Image", "u", file_size=7)))
+    assert (
+        b"<cwmp:Download><CommandKey>k</CommandKey><FileType>1 Firmware Upgrade Image</FileType>"
+        b"<URL>u</URL><Username></Username><Password></Password><FileSize>7</FileSize>"
+        b"<TargetFileName></TargetFileName><DelaySeconds>0</DelaySeconds>"
+        b"<SuccessURL></SuccessURL><FailureURL></FailureURL></cwmp:Download>"
+    ) in data
+
+
+def test_an_unknown_message_type_cannot_be_encoded() -> None:
+    with pytest.raises(TypeError, match="cannot encode Message"):
+        encode(Envelope(typing.cast(typing.Any, Message())))
+
+
 def test_arrays_carry_their_soap_enc_array_type() -> None:
     gpv = encode(Envelope(GetParameterValues(("A.", "B.C", "D.E"))))
     assert b'<ParameterNames soap-enc:arrayType="xsd:string[3]"><string>A.</string>' in gpv
@@ -1003,6 +1329,9 @@ def test_cwmp_1_3_and_1_4_are_sent_in_the_cwmp_1_2_namespace(
 
 # --- round trips -------------------------------------------------------------
 
+IGD = "InternetGatewayDevice."
+FILES = "https://files.example.net/cpe/202BC1-000000"
+
 SAMPLE_MESSAGES: list[AnyMessage] = [
     Inform(
         DeviceIdStruct("Huawei Technologies Co., Ltd.", "202BC1", "BM632w", "000000"),
@@ -1011,40 +1340,81 @@ SAMPLE_MESSAGES: list[AnyMessage] = [
         "2024-05-01T12:00:00Z",
         3,
         (
-            ParameterValue("InternetGatewayDevice.DeviceInfo.SoftwareVersion", "V100R001"),
+            ParameterValue(f"{IGD}DeviceInfo.SoftwareVersion", "V100R001"),
             ParameterValue(
-                "InternetGatewayDevice.ManagementServer.PeriodicInformInterval",
-                "300",
-                "xsd:unsignedInt",
+                f"{IGD}ManagementServer.PeriodicInformInterval", "300", "xsd:unsignedInt"
             ),
         ),
     ),
-    Inform(DeviceIdStruct("", "000000", "", "S"), (), 1, None, 0, ()),
+    Inform(DeviceIdStruct("", "000000", "", "S"), (), 2, None, 0, ()),
     TransferComplete("dl-1", 0, "", "2024-05-01T12:00:00Z", "2024-05-01T12:01:00Z"),
     TransferComplete("dl-2", 9010, "Download failed", None, None),
+    AutonomousTransferComplete(
+        "https://portal.example.net/announce",
+        f"{FILES}/fw.bin",
+        True,
+        "1 Firmware Upgrade Image",
+        8_388_608,
+        "fw.bin",
+        0,
+        "",
+        "2024-05-01T12:00:00Z",
+        "2024-05-01T12:01:00+02:00",
+    ),
+    AutonomousTransferComplete(
+        "", f"{FILES}/log.txt", False, "2 Vendor Log File", 0, "", 9011, "Upload failed", None, None
+    ),
+    RequestDownload(
+        "3 Vendor Configuration File",
+        (ArgStruct("Version", "V100R001C00SPC130"), ArgStruct("Profile", " gold ")),
+    ),
+    RequestDownload("1 Firmware Upgrade Image"),
+    Kicked("reboot", "https://portal.example.net/", "now please", "https://portal.example.net/x"),
     GetRPCMethods(),
     InformResponse(),
     InformResponse(2),
     TransferCompleteResponse(),
+    AutonomousTransferCompleteResponse(),
+    RequestDownloadResponse(),
     GetRPCMethodsResponse(("Inform", "GetRPCMethods", "TransferComplete")),
     GetRPCMethodsResponse(()),
-    GetParameterValues(
-        ("InternetGatewayDevice.DeviceInfo.", "InternetGatewayDevice.LANDeviceNumberOfEntries")
-    ),
+    GetParameterValues((f"{IGD}DeviceInfo.", f"{IGD}LANDeviceNumberOfEntries")),
     SetParameterValues(
         (
-            ParameterValue(
-                "InternetGatewayDevice.ManagementServer.PeriodicInformEnable", "true", "xsd:boolean"
-            ),
-            ParameterValue("InternetGatewayDevice.DeviceInfo.ProvisioningCode", "café ✓"),
+            ParameterValue(f"{IGD}ManagementServer.PeriodicInformEnable", "true", "xsd:boolean"),
+            ParameterValue(f"{IGD}DeviceInfo.ProvisioningCode", "café ✓"),
         ),
         "task-42",
     ),
-    GetParameterNames("InternetGatewayDevice.", True),
+    GetParameterNames(IGD, True),
     GetParameterNames("", False),
+    GetParameterAttributes((f"{IGD}DeviceInfo.SoftwareVersion", f"{IGD}ManagementServer.")),
+    SetParameterAttributes(
+        (
+            SetParameterAttribute(f"{IGD}DeviceInfo.SoftwareVersion", True, 2, False),
+            SetParameterAttribute(f"{IGD}LANDevice.1.", False, 0, True, ("Subscriber", "x")),
+        )
+    ),
+    AddObject(f"{IGD}WANDevice.1.WANConnectionDevice.", "task-43"),
+    DeleteObject(f"{IGD}WANDevice.1.WANConnectionDevice.2.", " task-44 "),
     Reboot("rb-1"),
     Reboot(),
     FactoryReset(),
+    Download(
+        "dl-1",
+        "1 Firmware Upgrade Image",
+        f"{FILES}/fw.bin",
+        "cpe",
+        " pass word ",
+        8_388_608,
+        "fw.bin",
+        5,
+        "https://portal.example.net/ok",
+        "https://portal.example.net/failed",
+    ),
+    Download("dl-2", "X 00E0FC Voice Profile", f"{FILES}/voice.xml"),
+    Upload("ul-1", "1 Vendor Configuration File", f"{FILES}/cfg.xml", "cpe", "s3cret", 30),
+    ScheduleInform(3600, "si-1"),
     GetParameterValuesResponse(
         (ParameterValue("Device.DeviceInfo.UpTime", "3600", "xsd:unsignedInt"),)
     ),
@@ -1052,8 +1422,22 @@ SAMPLE_MESSAGES: list[AnyMessage] = [
     GetParameterNamesResponse(
         (ParameterInfo("Device.DeviceInfo.", False), ParameterInfo("Device.X", True))
     ),
+    GetParameterAttributesResponse(
+        (
+            ParameterAttribute("Device.DeviceInfo.SoftwareVersion", 2, ("Subscriber",)),
+            ParameterAttribute("Device.DeviceInfo.UpTime", 6),
+        )
+    ),
+    SetParameterAttributesResponse(),
+    AddObjectResponse(3, 1),
+    DeleteObjectResponse(1),
     RebootResponse(),
     FactoryResetResponse(),
+    DownloadResponse(1),
+    DownloadResponse(0, "2024-05-01T12:00:00Z", "2024-05-01T12:00:30Z"),
+    UploadResponse(1),
+    UploadResponse(0, "2024-05-01T12:00:00Z", "2024-05-01T12:00:05Z"),
+    ScheduleInformResponse(),
     Fault(9000, "Method not supported"),
     Fault(
         9003,
@@ -1065,29 +1449,29 @@ SAMPLE_MESSAGES: list[AnyMessage] = [
         "Server",
     ),
 ]
+"""Realistic values of every message type, with no field left at its default somewhere."""
 
 
 def test_the_samples_cover_every_message_type() -> None:
-    sent = {type(message) for message in SAMPLE_MESSAGES}
-    assert sent == {
-        Inform,
-        TransferComplete,
-        GetRPCMethods,
-        InformResponse,
-        TransferCompleteResponse,
-        GetRPCMethodsResponse,
-        GetParameterValues,
-        SetParameterValues,
-        GetParameterNames,
-        Reboot,
-        FactoryReset,
-        GetParameterValuesResponse,
-        SetParameterValuesResponse,
-        GetParameterNamesResponse,
-        RebootResponse,
-        FactoryResetResponse,
-        Fault,
-    }
+    assert {type(message) for message in SAMPLE_MESSAGES} == set(typing.get_args(AnyMessage))
+
+
+def test_every_shape_names_one_argument_per_struct_field() -> None:
+    shapes = [*SHAPES, DEVICE_ID, EVENTS.shape, PARAMETER_INFOS.shape, ARGS.shape]
+    shapes += [PARAMETER_ATTRIBUTES.shape, SET_PARAMETER_ATTRIBUTES.shape]
+    for shape in shapes:
+        assert len(shape.args) == len(shape.struct.__struct_fields__), shape.struct.__name__
+    by_hand = {TransferComplete, AutonomousTransferComplete, Fault}
+    assert {shape.struct for shape in SHAPES} == set(typing.get_args(AnyMessage)) - by_hand
+
+
+def test_the_samples_leave_no_field_at_its_default_in_some_sample_of_each_type() -> None:
+    for cls in typing.get_args(AnyMessage):
+        samples = [m for m in SAMPLE_MESSAGES if type(m) is cls]
+        for field in msgspec.structs.fields(cls):
+            if field.default is not msgspec.NODEFAULT:
+                changed = [m for m in samples if getattr(m, field.name) != field.default]
+                assert changed, f"{cls.__name__}.{field.name} is never set"
 
 
 @pytest.mark.parametrize("version", list(CwmpVersion))
@@ -1095,7 +1479,15 @@ def test_the_samples_cover_every_message_type() -> None:
 def test_decode_inverts_encode_for_every_message_and_version(
     message: AnyMessage, version: CwmpVersion
 ) -> None:
-    sent = Envelope(message, version, id="acs-1", hold_requests=True, session_timeout=30)
+    sent = Envelope(
+        message,
+        version,
+        id="acs-1",
+        hold_requests=True,
+        session_timeout=30,
+        supported_versions="1.0,1.1,1.2,1.3,1.4",
+        use_version="1.4",
+    )
     received = decode(encode(sent))
     # 1.3 and 1.4 travel as cwmp-1-2, so they come back as 1.2; everything else is identical.
     wire_version = CwmpVersion.V1_2 if version in (CwmpVersion.V1_3, CwmpVersion.V1_4) else version
