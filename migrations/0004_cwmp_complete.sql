@@ -1,10 +1,17 @@
 -- Everything the whole of CWMP needs beyond the first sessions: attributes and staleness of
 -- parameters, RPC methods of devices, uploaded files, the secret key.
 
-ALTER TABLE parameters
-    ADD COLUMN notification integer,
-    ADD COLUMN access_list text[],
-    ADD COLUMN stale boolean NOT NULL DEFAULT false;
+ALTER TABLE parameters ADD COLUMN stale boolean NOT NULL DEFAULT false;
+
+-- Notification and access list, known from GetParameterAttributes or a successful
+-- SetParameterAttributes; kept apart because a parameter's value may not be known yet.
+CREATE TABLE parameter_attributes (
+    device_id text NOT NULL REFERENCES devices (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    notification integer,
+    access_list text[],
+    PRIMARY KEY (device_id, name)
+);
 
 ALTER TABLE devices
     ADD COLUMN rpc_methods text[],

@@ -105,16 +105,24 @@ def free_port() -> int:
 class AcsServer:
     """The real ACS in a subprocess (`acs serve`), on loopback."""
 
-    def __init__(self, database_url: str, workers: int = 1) -> None:
+    def __init__(
+        self, database_url: str, workers: int = 1, env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
         self.workers = workers
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"acs-{RUN_ID}-{self.port}.log"
 
     def start(self) -> AcsServer:
-        env = {**os.environ, "ACS_DATABASE_URL": self.database_url, "ACS_LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "ACS_DATABASE_URL": self.database_url,
+            "ACS_LOG_LEVEL": "WARNING",
+            **self.env,
+        }
         command = [
             sys.executable,
             "-m",

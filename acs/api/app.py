@@ -69,7 +69,8 @@ def build_services(settings: Settings, url: str) -> Services:
 
 
 class TransferExpiry:
-    """Faults downloads and uploads whose TransferComplete never came (every 30 s)."""
+    """Faults downloads and uploads whose TransferComplete never came (checked every 30 s,
+    or a quarter of the timeout when that is shorter)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -93,7 +94,8 @@ class TransferExpiry:
         )
 
     def _run(self) -> None:
-        while not self._stop.wait(30.0):
+        interval = max(0.5, min(30.0, self.services.settings.transfer_timeout / 4))
+        while not self._stop.wait(interval):
             try:
                 self.run_once()
             except Exception:

@@ -31,9 +31,15 @@ DELETE FROM parameters WHERE device_id = {_DEVICE} AND starts_with(name, %s)
 """Parameters under a path that the device no longer has (refreshed or deleted objects)."""
 
 _ATTRIBUTES = f"""
-UPDATE parameters SET notification = COALESCE(%s, notification),
-    access_list = COALESCE(%s, access_list)
-WHERE device_id = {_DEVICE} AND name = %s"""
+INSERT INTO parameter_attributes (device_id, name, notification, access_list)
+VALUES ({_DEVICE}, %s, %s, %s)
+ON CONFLICT (device_id, name) DO UPDATE SET
+    notification = COALESCE(EXCLUDED.notification, parameter_attributes.notification),
+    access_list = COALESCE(EXCLUDED.access_list, parameter_attributes.access_list)"""
+
+_PRUNE_ATTRIBUTES = f"""
+DELETE FROM parameter_attributes WHERE device_id = {_DEVICE} AND starts_with(name, %s)
+    AND NOT name = ANY(%s)"""
 
 
 @singledispatch
@@ -56,10 +62,11 @@ def _(event: RpcAnswered, position: int) -> list[Row]:
     if event.scope is not None:
         kept = [p.name for p in event.parameters]
         rows.append((_PRUNE, (event.originator_id, event.scope, kept)))
+        rows.append((_PRUNE_ATTRIBUTES, (event.originator_id, event.scope, kept)))
     rows += _values(event, position, "task", event.task_id, event.writable)
     for a in event.attributes:
         access = list(a.access_list) if a.access_list is not None else None
-        rows.append((_ATTRIBUTES, (a.notification, access, event.originator_id, a.name)))
+        rows.append((_ATTRIBUTES, (event.originator_id, a.name, a.notification, access)))
     return rows
 
 

@@ -27,8 +27,10 @@ _GET_DEVICE = f"""SELECT {_DEVICE_COLUMNS}, connection_request_url, periodic_inf
 
 _DEVICE_EXISTS = "SELECT 1 FROM devices WHERE id = %s"
 
-_PARAMETERS = """SELECT name, value, type, writable, updated_at, notification, access_list,
-    stale FROM parameters WHERE device_id = %s ORDER BY name"""
+_PARAMETERS = """SELECT p.name, p.value, p.type, p.writable, p.updated_at, a.notification,
+    a.access_list, p.stale
+FROM parameters p LEFT JOIN parameter_attributes a USING (device_id, name)
+WHERE p.device_id = %s ORDER BY p.name"""
 
 _TASK_COLUMNS = """id, device_id, type, parameters, status, actor, created_at, sent_at,
     completed_at, result, fault"""

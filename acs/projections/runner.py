@@ -23,7 +23,13 @@ log = logging.getLogger(__name__)
 TRACKING_NAME = "read_model"
 BATCH = 1000
 _LOCK_KEY = 0x0AC5_0002
-_READ_MODEL_TABLES = ("parameter_history", "parameters", "tasks", "devices")
+_READ_MODEL_TABLES = (
+    "parameter_history",
+    "parameter_attributes",
+    "parameters",
+    "tasks",
+    "devices",
+)
 
 RowsFor = Callable[[DeviceEvent, int], list[Row]]
 PROJECTIONS: tuple[RowsFor, ...] = (devices.rows_for, parameters.rows_for, tasks.rows_for)

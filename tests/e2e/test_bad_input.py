@@ -153,22 +153,27 @@ def test_a_body_over_the_limit_is_413_also_when_compressed(acs_server: AcsServer
     big = b"<x>" + b"a" * (5 * 1024 * 1024) + b"</x>"
     assert httpx.post(f"{acs_server.url}/cwmp", content=big).status_code == 413
     bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
-    reply = httpx.post(f"{acs_server.url}/cwmp", content=bomb,
-                       headers={"content-encoding": "gzip"})  # fmt: skip
+    reply = httpx.post(f"{acs_server.url}/cwmp", content=bomb, headers={"content-encoding": "gzip"})
     assert reply.status_code == 413
     assert httpx.get(f"{acs_server.url}/api/stats").status_code == 200
 
 
 def test_unknown_methods_and_kicked_get_fault_8000(acs_server: AcsServer) -> None:
     cpe = SimulatedCpe(f"{acs_server.url}/cwmp", serial="KICK")
-    kicked = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
-              b'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Kicked><Command>c'
-              b"</Command><Referer>r</Referer><Arg>a</Arg><Next>n</Next></cwmp:Kicked>"
-              b"</soap:Body></soap:Envelope>")  # fmt: skip
+    kicked = (
+        b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        b'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap:Body><cwmp:Kicked><Command>c'
+        b"</Command><Referer>r</Referer><Arg>a</Arg><Next>n</Next></cwmp:Kicked>"
+        b"</soap:Body></soap:Envelope>"
+    )
     unknown = kicked.replace(b"Kicked", b"Frobnicate")
     with httpx.Client(trust_env=False) as client:
-        assert client.post(f"{acs_server.url}/cwmp",
-                           content=cpe.build_inform(["0 BOOTSTRAP"])).status_code == 200  # fmt: skip
+        assert (
+            client.post(
+                f"{acs_server.url}/cwmp", content=cpe.build_inform(["0 BOOTSTRAP"])
+            ).status_code
+            == 200
+        )
         for body in (kicked, unknown):
             reply = client.post(f"{acs_server.url}/cwmp", content=body)
             assert reply.status_code == 400

@@ -11,19 +11,30 @@ import pytest
 
 from acs.api.services import Services
 from acs.domain.events import DeviceEvent, TaskQueued
-from acs.domain.tasks import GetParams, RebootTask, SetParams
+from acs.domain.tasks import (
+    AddObjectTask,
+    AttributeChange,
+    DeleteObjectTask,
+    GetParams,
+    RebootTask,
+    Refresh,
+    SetAttributes,
+    SetParams,
+)
 from acs.projections import Row
 from acs.projections.runner import PROJECTIONS, ProjectionRunner
 from tests.support.cpe import SimulatedCpe
 from tests.support.driver import run_session
 
-SSID = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"
+WLAN = "InternetGatewayDevice.LANDevice.1.WLANConfiguration."
+SSID = f"{WLAN}1.SSID"
 SW = "InternetGatewayDevice.DeviceInfo.SoftwareVersion"
 TABLES = {
     "devices": "SELECT * FROM devices ORDER BY id",
     "parameters": "SELECT * FROM parameters ORDER BY device_id, name",
     "parameter_history": "SELECT * FROM parameter_history ORDER BY device_id, name, event_position",
     "tasks": "SELECT * FROM tasks ORDER BY id",
+    "parameter_attributes": "SELECT * FROM parameter_attributes ORDER BY device_id, name",
 }
 
 
@@ -42,6 +53,14 @@ def fleet_history(services: Services, devices: int = 3) -> None:
         run_session(services.cwmp, cpe)
         run_session(services.cwmp, cpe)
         services.commands.queue_task(cpe.device_id, SetParams(values={SSID: "other"}), "tester")
+        run_session(services.cwmp, cpe)
+        for spec in (
+            Refresh(path=WLAN),
+            AddObjectTask(object=WLAN),
+            SetAttributes((AttributeChange(SW, 2, ("Subscriber",)),)),
+            DeleteObjectTask(object=f"{WLAN}1."),
+        ):
+            services.commands.queue_task(cpe.device_id, spec, "tester")
         run_session(services.cwmp, cpe)
 
 
@@ -71,7 +90,9 @@ def test_rebuild_yields_the_same_rows_as_the_live_projection(services: Services)
     fleet_history(services)
     services.projector.catch_up()
     live = snapshot(services)
-    assert len(live["devices"]) == 3 and len(live["tasks"]) == 12
+    assert len(live["devices"]) == 3 and len(live["tasks"]) == 24
+    assert {row[4] for row in live["tasks"]} == {"done"}
+    assert live["parameter_attributes"]
     assert services.projector.rebuild() == services.store.max_position()
     assert snapshot(services) == live
 

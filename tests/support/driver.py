@@ -13,6 +13,7 @@ def run_session(
 ) -> list[int]:
     """One session, as `SimulatedCpe.run_session` would run it over HTTP; returns the statuses."""
     codes = list(events) if events is not None else cpe.next_events()
+    cpe.begin_session()
     reply = service.handle(Exchange(cpe.build_inform(codes), None, "127.0.0.1"))
     assert reply.status == 200, reply.body
     cpe.accept_inform_response(reply.body, codes)

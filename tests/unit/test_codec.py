@@ -980,24 +980,37 @@ def test_get_parameter_attributes_response_keeps_access_lists_as_sent() -> None:
         ("<cwmp:ScheduleInformResponse/>", ScheduleInformResponse()),
         ("<cwmp:AutonomousTransferCompleteResponse/>", AutonomousTransferCompleteResponse()),
         ("<cwmp:RequestDownloadResponse/>", RequestDownloadResponse()),
-        ("<cwmp:AddObjectResponse><InstanceNumber>0012</InstanceNumber><Status> 0 </Status>"
-         "</cwmp:AddObjectResponse>", AddObjectResponse(12, 0)),
-        ("<cwmp:DeleteObjectResponse><Status>1</Status></cwmp:DeleteObjectResponse>",
-         DeleteObjectResponse(1)),
-        ("<cwmp:Download><CommandKey> k </CommandKey><FileType> 1 Firmware Upgrade Image "
-         "</FileType><URL> http://f.example/fw.bin </URL></cwmp:Download>",
-         Download(" k ", "1 Firmware Upgrade Image", "http://f.example/fw.bin")),
-        ("<cwmp:ScheduleInform><DelaySeconds>60</DelaySeconds></cwmp:ScheduleInform>",
-         ScheduleInform(60)),
-        ("<cwmp:RequestDownload><FileType>1 Firmware Upgrade Image</FileType>"
-         '<FileTypeArg enc:arrayType="cwmp:ArgStruct[1]"><ArgStruct><Name>Version</Name>'
-         "<Value> 2.0 </Value></ArgStruct></FileTypeArg></cwmp:RequestDownload>",
-         RequestDownload("1 Firmware Upgrade Image", (ArgStruct("Version", " 2.0 "),))),
-        ("<cwmp:Kicked><Command>reboot</Command><Referer>http://r.example/</Referer>"
-         "<Arg> now </Arg><Next>http://r.example/next</Next></cwmp:Kicked>",
-         Kicked("reboot", "http://r.example/", " now ", "http://r.example/next")),
+        (
+            "<cwmp:AddObjectResponse><InstanceNumber>0012</InstanceNumber><Status> 0 </Status>"
+            "</cwmp:AddObjectResponse>",
+            AddObjectResponse(12, 0),
+        ),
+        (
+            "<cwmp:DeleteObjectResponse><Status>1</Status></cwmp:DeleteObjectResponse>",
+            DeleteObjectResponse(1),
+        ),
+        (
+            "<cwmp:Download><CommandKey> k </CommandKey><FileType> 1 Firmware Upgrade Image "
+            "</FileType><URL> http://f.example/fw.bin </URL></cwmp:Download>",
+            Download(" k ", "1 Firmware Upgrade Image", "http://f.example/fw.bin"),
+        ),
+        (
+            "<cwmp:ScheduleInform><DelaySeconds>60</DelaySeconds></cwmp:ScheduleInform>",
+            ScheduleInform(60),
+        ),
+        (
+            "<cwmp:RequestDownload><FileType>1 Firmware Upgrade Image</FileType>"
+            '<FileTypeArg enc:arrayType="cwmp:ArgStruct[1]"><ArgStruct><Name>Version</Name>'
+            "<Value> 2.0 </Value></ArgStruct></FileTypeArg></cwmp:RequestDownload>",
+            RequestDownload("1 Firmware Upgrade Image", (ArgStruct("Version", " 2.0 "),)),
+        ),
+        (
+            "<cwmp:Kicked><Command>reboot</Command><Referer>http://r.example/</Referer>"
+            "<Arg> now </Arg><Next>http://r.example/next</Next></cwmp:Kicked>",
+            Kicked("reboot", "http://r.example/", " now ", "http://r.example/next"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_other_methods_decode_leniently(element: str, message: Message) -> None:
     assert decode(envelope(element)).message == message
 
@@ -1027,16 +1040,25 @@ def test_a_known_time_is_kept_as_sent_and_an_absent_one_is_none() -> None:
 @pytest.mark.parametrize(
     ("element", "missing"),
     [
-        ("<cwmp:DownloadResponse><StartTime>2024-01-01T00:00:00Z</StartTime>"
-         "</cwmp:DownloadResponse>", "Status"),
+        (
+            "<cwmp:DownloadResponse><StartTime>2024-01-01T00:00:00Z</StartTime>"
+            "</cwmp:DownloadResponse>",
+            "Status",
+        ),
         ("<cwmp:AddObjectResponse><Status>0</Status></cwmp:AddObjectResponse>", "InstanceNumber"),
-        ("<cwmp:GetParameterAttributesResponse><ParameterList><ParameterAttributeStruct>"
-         "<Notification>1</Notification></ParameterAttributeStruct></ParameterList>"
-         "</cwmp:GetParameterAttributesResponse>", "Name"),
-        ("<cwmp:RequestDownload><FileTypeArg><ArgStruct><Value>v</Value></ArgStruct>"
-         "</FileTypeArg></cwmp:RequestDownload>", "Name"),
+        (
+            "<cwmp:GetParameterAttributesResponse><ParameterList><ParameterAttributeStruct>"
+            "<Notification>1</Notification></ParameterAttributeStruct></ParameterList>"
+            "</cwmp:GetParameterAttributesResponse>",
+            "Name",
+        ),
+        (
+            "<cwmp:RequestDownload><FileTypeArg><ArgStruct><Value>v</Value></ArgStruct>"
+            "</FileTypeArg></cwmp:RequestDownload>",
+            "Name",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_missing_required_argument_is_malformed(element: str, missing: str) -> None:
     with pytest.raises(MalformedMessageError, match=f"missing {missing}"):
         decode(envelope(element))
@@ -1212,18 +1234,33 @@ def test_supported_cwmp_versions_is_sent_with_must_understand_0() -> None:
 @pytest.mark.parametrize(
     ("message", "expected"),
     [
-        (DownloadResponse(1), b"<Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime>"
-         b"<CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"),
-        (UploadResponse(0, "2024-01-01T00:00:00Z"), b"<StartTime>2024-01-01T00:00:00Z"
-         b"</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"),
-        (TransferComplete("k", 0, "", None, None), b"</FaultStruct><StartTime>0001-01-01T00:00:00Z"
-         b"</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>"),
-        (AutonomousTransferComplete("", "u", True, "1 Firmware Upgrade Image", 1, "", 0, "",
-         None, None), b"<StartTime>0001-01-01T00:00:00Z</StartTime>"),
-        (Inform(DeviceIdStruct("M", "A1B2C3", "P", "S"), (), 1, None, 0, ()),
-         b"<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>0001-01-01T00:00:00Z</CurrentTime>"),
+        (
+            DownloadResponse(1),
+            b"<Status>1</Status><StartTime>0001-01-01T00:00:00Z</StartTime>"
+            b"<CompleteTime>0001-01-01T00:00:00Z</CompleteTime>",
+        ),
+        (
+            UploadResponse(0, "2024-01-01T00:00:00Z"),
+            b"<StartTime>2024-01-01T00:00:00Z"
+            b"</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>",
+        ),
+        (
+            TransferComplete("k", 0, "", None, None),
+            b"</FaultStruct><StartTime>0001-01-01T00:00:00Z"
+            b"</StartTime><CompleteTime>0001-01-01T00:00:00Z</CompleteTime>",
+        ),
+        (
+            AutonomousTransferComplete(
+                "", "u", True, "1 Firmware Upgrade Image", 1, "", 0, "", None, None
+            ),
+            b"<StartTime>0001-01-01T00:00:00Z</StartTime>",
+        ),
+        (
+            Inform(DeviceIdStruct("M", "A1B2C3", "P", "S"), (), 1, None, 0, ()),
+            b"<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>0001-01-01T00:00:00Z</CurrentTime>",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_none_time_the_schema_requires_is_sent_as_the_unknown_time(
     message: AnyMessage, expected: bytes
 ) -> None:

@@ -258,8 +258,13 @@ def sent_and_answered(device: Device, task: object, answer: object) -> Device:
 
 
 def transfer_complete(key: str, code: int = 0) -> TransferComplete:
-    return TransferComplete(command_key=key, fault_code=code, fault_string="boom" if code else "",
-                            start_time=None, complete_time=None)  # fmt: skip
+    return TransferComplete(
+        command_key=key,
+        fault_code=code,
+        fault_string="boom" if code else "",
+        start_time=None,
+        complete_time=None,
+    )
 
 
 def test_a_download_is_done_only_at_its_transfer_complete() -> None:
@@ -285,8 +290,9 @@ def test_an_upload_is_done_with_its_file_once_both_arrived() -> None:
     device = sent_and_answered(device, UploadTask(), UploadResponse(1))
     without_file = report_transfer(device, transfer_complete("t1"), T0)
     assert isinstance(without_file[-1], TaskFaulted)
-    device = apply(device, receive_file(device, task_id="t1", file_id="f1", size=3, sha256="x",
-                                        at=T0))  # fmt: skip
+    device = apply(
+        device, receive_file(device, task_id="t1", file_id="f1", size=3, sha256="x", at=T0)
+    )
     done = report_transfer(device, transfer_complete("t1"), T0)
     assert isinstance(done[-1], TaskCompleted)
     assert done[-1].result["file"] == "f1"
@@ -321,8 +327,9 @@ def test_deleting_an_object_forgets_its_parameters() -> None:
 
 def test_credentials_are_kept_sealed_in_the_state() -> None:
     device, _ = informed(None, inform("0 BOOTSTRAP"))
-    events = set_credentials(device, username="u", sealed_password="sealed:v1:abc", actor="op",
-                             at=T0)  # fmt: skip
+    events = set_credentials(
+        device, username="u", sealed_password="sealed:v1:abc", actor="op", at=T0
+    )
     device = apply(device, events)
     assert device.credentials is not None
     assert device.credentials.sealed_password == "sealed:v1:abc"

@@ -164,5 +164,9 @@ def test_get_rpc_methods_lists_what_the_acs_implements() -> None:
     assert step.reply is not None
     assert isinstance(step.reply.message, GetRPCMethodsResponse)
     assert set(step.reply.message.methods) == {
-        "Inform", "GetRPCMethods", "TransferComplete", "AutonomousTransferComplete",
-        "RequestDownload"}  # fmt: skip
+        "Inform",
+        "GetRPCMethods",
+        "TransferComplete",
+        "AutonomousTransferComplete",
+        "RequestDownload",
+    }

@@ -81,8 +81,9 @@ def test_add_object_creates_then_refreshes_the_new_instance() -> None:
 
 
 def test_delete_object_forgets_everything_under_the_object() -> None:
-    facts, step = outcome(DeleteObjectTask(object=f"{WLAN}2."), Progress(),
-                          DeleteObjectResponse(status=0), CTX)  # fmt: skip
+    facts, step = outcome(
+        DeleteObjectTask(object=f"{WLAN}2."), Progress(), DeleteObjectResponse(status=0), CTX
+    )
     assert step == Finish({"status": 0})
     assert facts.scope == f"{WLAN}2."
     assert facts.parameters == ()

@@ -114,10 +114,19 @@ def test_each_task_becomes_its_first_rpc() -> None:
     assert request_for(GetAttributes(names=("A.B",)), first, CTX) == GetParameterAttributes(
         names=("A.B",)
     )
-    assert request_for(SetAttributes((AttributeChange("A.B", None, ("Subscriber",)),)), first,
-                       CTX) == SetParameterAttributes((SetParameterAttribute(
-        "A.B", notification_change=False, notification=0, access_list_change=True,
-        access_list=("Subscriber",)),))  # fmt: skip
+    assert request_for(
+        SetAttributes((AttributeChange("A.B", None, ("Subscriber",)),)), first, CTX
+    ) == SetParameterAttributes(
+        (
+            SetParameterAttribute(
+                "A.B",
+                notification_change=False,
+                notification=0,
+                access_list_change=True,
+                access_list=("Subscriber",),
+            ),
+        )
+    )
     assert request_for(AddObjectTask(object="A.B."), first, CTX) == AddObject("A.B.", "k")
     assert request_for(DeleteObjectTask(object="A.B.3."), first, CTX) == DeleteObject("A.B.3.", "k")
     assert request_for(RebootTask(), first, CTX) == Reboot(command_key="k")
@@ -131,13 +140,17 @@ def test_each_task_becomes_its_first_rpc() -> None:
 
 
 def test_set_params_takes_the_given_then_the_known_then_an_inferred_type() -> None:
-    spec = SetParams(values={"A.N": "5", "A.S": "x", "A.T": "1", "A.B": "true"},
-                     types={"A.T": "xsd:int"})  # fmt: skip
+    spec = SetParams(
+        values={"A.N": "5", "A.S": "x", "A.T": "1", "A.B": "true"}, types={"A.T": "xsd:int"}
+    )
     spv = request_for(spec, Progress(), CTX)
     assert isinstance(spv, SetParameterValues)
     assert [(p.name, p.type) for p in spv.parameters] == [
-        ("A.N", "xsd:unsignedInt"), ("A.S", "xsd:string"), ("A.T", "xsd:int"),
-        ("A.B", "xsd:boolean")]  # fmt: skip
+        ("A.N", "xsd:unsignedInt"),
+        ("A.S", "xsd:string"),
+        ("A.T", "xsd:int"),
+        ("A.B", "xsd:boolean"),
+    ]
     assert spv.parameter_key == "k"
 
 
