@@ -169,13 +169,23 @@ async def test_reboot_and_factory_reset_end_done_when_the_cpe_comes_back(
     assert log.events == ["1 BOOT", "M Reboot"]
     assert eventually(lambda: finished(api, reboot.json()["id"]))["status"] == "done"
 
+    set_ssid = api.post(
+        f"/api/devices/{quote(cpe.device_id)}/tasks",
+        json={"type": "set_params", "parameters": {"values": {SSID: "mine"}}},
+    )
     reset = api.post(f"/api/devices/{quote(cpe.device_id)}/factory-reset").json()
-    assert (await cpe.run_session()).rpcs == ["FactoryReset"]
+    assert (await cpe.run_session()).rpcs == ["SetParameterValues", "FactoryReset"]
+    assert eventually(lambda: finished(api, set_ssid.json()["id"]))["status"] == "done"
     log = await cpe.run_session()
     assert log.events == ["0 BOOTSTRAP", "1 BOOT"]
     assert eventually(lambda: finished(api, reset["id"]))["status"] == "done"
     detail = api.get(f"/api/devices/{quote(cpe.device_id)}").json()
     assert detail["last_event_codes"] == ["0 BOOTSTRAP", "1 BOOT"]
+    params = {
+        p["name"]: p for p in api.get(f"/api/devices/{quote(cpe.device_id)}/parameters").json()
+    }
+    assert params[SSID]["stale"] is True, "what was set before the reset may be gone"
+    assert params[SW]["stale"] is False, "what the bootstrap Inform reported is fresh"
 
 
 async def test_stats_agree_with_the_device_list(acs_server: AcsServer, api: httpx.Client) -> None:
