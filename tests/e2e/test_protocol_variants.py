@@ -11,6 +11,7 @@ from tests.conftest import AcsServer
 from tests.e2e.conftest import eventually
 from tests.support.cpe import SimulatedCpe
 
+CODE = "InternetGatewayDevice.DeviceInfo.ProvisioningCode"
 NAMESPACES = [f"urn:dslforum-org:cwmp-1-{minor}" for minor in range(5)]
 
 
@@ -39,11 +40,11 @@ async def test_version_negotiation_picks_the_highest_common_version(
 async def test_gzip_iso_8859_1_and_session_timeout_are_understood(acs_server: AcsServer) -> None:
     cpe = SimulatedCpe(f"{acs_server.url}/cwmp", serial="GZIP-LATIN1", gzip=True,
                        charset="iso-8859-1", session_timeout=120,
-                       overrides={"InternetGatewayDevice.DeviceInfo.ProvisioningCode": "Café"})  # fmt: skip
+                       overrides={CODE: "Café"})  # fmt: skip
     log = await cpe.run_session()
     assert log.inform_response_ok
     second = await cpe.run_session()
     assert second.events == ["2 PERIODIC"]
     path = f"{acs_server.url}/api/devices/{quote(cpe.device_id, safe='')}/parameters"
     values = eventually(lambda: {p["name"]: p["value"] for p in httpx.get(path).json()})
-    assert values["InternetGatewayDevice.DeviceInfo.ProvisioningCode"] == "Café"
+    assert values[CODE] == "Café"

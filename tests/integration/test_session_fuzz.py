@@ -46,6 +46,22 @@ def answer(cpe: SimulatedCpe, request: bytes) -> bytes:
         return b""
 
 
+def message(action: str, cpe: SimulatedCpe, last_reply: bytes, rng: random.Random) -> bytes:
+    """The body one scripted step sends."""
+    match action:
+        case "inform":
+            return cpe.build_inform(["2 PERIODIC"])
+        case "answer":
+            return answer(cpe, last_reply)
+        case "sample":
+            return rng.choice(SAMPLES)
+        case "mutant":
+            return mutate(rng.choice(SAMPLES), rng)
+        case "junk":
+            return rng.randbytes(rng.randrange(1, 200))
+    return b""
+
+
 actions = st.lists(
     st.tuples(st.sampled_from(["inform", "empty", "answer", "sample", "mutant", "junk"]),
               st.integers(0, 1), st.booleans(), st.randoms(use_true_random=False)),
@@ -67,14 +83,7 @@ def test_any_traffic_gets_an_answer_and_leaves_a_replayable_history(
             services.commands.queue_task(cpe.device_id, spec, "fuzz")
     for action, which, keep_cookie, rng in script:
         cpe = CPES[which]
-        body = {
-            "inform": lambda: cpe.build_inform(["2 PERIODIC"]),
-            "empty": lambda: b"",
-            "answer": lambda: answer(cpe, last_reply[which]),
-            "sample": lambda: rng.choice(SAMPLES),
-            "mutant": lambda: mutate(rng.choice(SAMPLES), rng),
-            "junk": lambda: rng.randbytes(rng.randrange(1, 200)),
-        }[action]()
+        body = message(action, cpe, last_reply[which], rng)
         session = cookies[which] if keep_cookie else rng.choice([None, "nonsense"])
         reply = services.cwmp.handle(Exchange(body, session, "127.0.0.1"))
         assert reply.status in (200, 204, 400, 503), reply
