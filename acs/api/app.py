@@ -19,7 +19,7 @@ from acs.adapters.secrets import SecretBox, secret_keys
 from acs.adapters.session_store import SessionStore
 from acs.adapters.settings import Settings, settings_from_env
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
-from acs.api.devices import DeviceController, get_stats, get_task
+from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
 from acs.api.services import Services
 from acs.application.connection_requests import ConnectionRequests
@@ -155,6 +155,7 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             FileController,
             get_task,
             get_stats,
+            get_projection_status,
         ],
         dependencies={"services": Provide(lambda: holder["services"], sync_to_thread=False)},
         on_startup=[startup],

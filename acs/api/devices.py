@@ -20,7 +20,13 @@ from acs.domain.tasks import (
     shown_parameters,
     task_type,
 )
-from acs.projections.queries import DeviceDetail, DeviceSummary, Stats, Task
+from acs.projections.queries import (
+    DeviceDetail,
+    DeviceSummary,
+    ProjectionStatus,
+    Stats,
+    Task,
+)
 from acs.projections.queries import Parameter as ParameterRow
 
 ACTOR_HEADER = "x-acs-actor"
@@ -186,6 +192,12 @@ async def get_task(services: Services, task_id: str) -> Task:
     if task is None:
         raise NotFoundException(detail=f"no task {task_id}")
     return task
+
+
+@get("/api/status/projections", tags=["stats"])
+async def get_projection_status(services: Services) -> ProjectionStatus:
+    """Events stored, events in the read model, and how far behind it runs (seconds)."""
+    return await services.run(services.read.projection_status)
 
 
 @get("/api/stats", tags=["stats"])

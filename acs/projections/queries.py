@@ -44,6 +44,12 @@ WHERE status = 'sent' AND type IN ('download', 'upload')
     AND sent_at < now() - make_interval(secs => %s)
 GROUP BY device_id LIMIT 1000"""
 
+_PROJECTION_STATUS = """SELECT
+    COALESCE((SELECT max(notification_id) FROM device_events), 0), t.position, t.lag_seconds,
+    t.applied_at, (SELECT min(notification_id) FROM device_events
+                   WHERE notification_id > t.position) IS NOT NULL
+FROM projection_tracking t"""
+
 _STATS = f"""SELECT
     (SELECT count(*) FROM devices) AS total_devices,
     (SELECT count(*) FROM devices WHERE {_ONLINE}) AS online_devices,
@@ -106,6 +112,16 @@ class Task(msgspec.Struct, frozen=True):
     completed_at: datetime | None
     result: dict[str, Any] | None
     fault: dict[str, Any] | None
+
+
+class ProjectionStatus(msgspec.Struct, frozen=True):
+    """How far the read model is behind the event log."""
+
+    events: int
+    projected: int
+    lag_events: int
+    lag_seconds: float
+    applied_at: datetime | None
 
 
 class Stats(msgspec.Struct, frozen=True):
@@ -171,6 +187,18 @@ class ReadModel:
         assert row is not None
         total, online, pending = (int(v) for v in row)
         return Stats(total, online, total - online, pending)
+
+    def projection_status(self) -> ProjectionStatus:
+        """Events in the log, events applied, and the lag of the last batch applied."""
+        with self.pool.connection() as conn:
+            row = conn.execute(_PROJECTION_STATUS).fetchone()
+        assert row is not None
+        head, position, lag, applied_at, behind = row
+        if behind and applied_at is not None:
+            waited = datetime.now(applied_at.tzinfo) - applied_at
+            lag = max(float(lag), waited.total_seconds())
+        return ProjectionStatus(int(head), int(position), int(head) - int(position), float(lag),
+                                applied_at)  # fmt: skip
 
     def position(self) -> int:
         """The position of the last event in the read model."""

@@ -31,6 +31,10 @@ _READ_MODEL_TABLES = (
     "devices",
 )
 
+_TRACK = """UPDATE projection_tracking SET position = %s, applied_at = now(),
+    lag_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - %s)) WHERE name = %s"""
+"""The new position, and the age of the oldest event of the batch when it was applied."""
+
 RowsFor = Callable[[DeviceEvent, int], list[Row]]
 PROJECTIONS: tuple[RowsFor, ...] = (devices.rows_for, parameters.rows_for, tasks.rows_for)
 """Order matters: a device row exists before its parameters and tasks refer to it."""
@@ -93,10 +97,7 @@ class ProjectionRunner:
         if not notes:
             return 0
         _apply(cur, rows_for(notes, self.projections))
-        cur.execute(
-            "UPDATE projection_tracking SET position = %s WHERE name = %s",
-            (notes[-1].position, TRACKING_NAME),
-        )
+        cur.execute(_TRACK, (notes[-1].position, notes[0].event.timestamp, TRACKING_NAME))
         return len(notes)
 
     def catch_up(self) -> int:

@@ -228,3 +228,16 @@ async def test_a_session_continues_across_new_connections_and_two_workers(
                 assert eventually(lambda t=task: finished(api, t["id"]))["status"] == "done"
     finally:
         server.stop()
+
+
+async def test_projection_status_shows_the_read_model_caught_up(
+    acs_server: AcsServer, api: httpx.Client
+) -> None:
+    cpe = cwmp(acs_server, serial="LAG-1")
+    await cpe.run_session()
+    status = eventually(
+        lambda: (s := api.get("/api/status/projections").json())["lag_events"] == 0 and s
+    )
+    assert status["events"] == status["projected"] == 1
+    assert 0 <= status["lag_seconds"] < 5
+    assert status["applied_at"]
