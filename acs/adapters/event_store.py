@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -15,6 +16,8 @@ from eventsourcing.postgres import (
 )
 from psycopg.conninfo import conninfo_to_dict
 
+from acs.adapters.group_commit import GroupCommitter
+from acs.adapters.state_cache import StateCache
 from acs.domain.device import Device, project
 from acs.domain.events import EVENT_TOPICS, TOPIC_OF, DeviceEvent
 
@@ -77,43 +80,81 @@ def datastore_for(url: str, pool_size: int) -> PostgresDatastore:
     )
 
 
+_LOAD = f"""
+WITH snap AS (
+    SELECT originator_version, topic, state FROM {SNAPSHOTS_TABLE}
+    WHERE originator_id = %(id)s ORDER BY originator_version DESC LIMIT 1)
+SELECT originator_version, topic, state FROM snap
+UNION ALL
+SELECT originator_version, topic, state FROM (
+    SELECT originator_version, topic, state FROM {EVENTS_TABLE}
+    WHERE originator_id = %(id)s
+        AND originator_version > COALESCE((SELECT originator_version FROM snap), 0)
+    ORDER BY originator_version) AS after_snapshot"""
+"""A device's latest snapshot (first row, if any) and every event after it, in one query."""
+
+_EVENTS_AFTER = f"""SELECT originator_version, topic, state FROM {EVENTS_TABLE}
+WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"""
+
+
 class EventStore:
     """Loads and appends device events; reads the notification log for projections."""
 
-    def __init__(self, datastore: PostgresDatastore) -> None:
+    def __init__(self, datastore: PostgresDatastore, cache: StateCache | None = None) -> None:
         self.datastore = datastore
         self.events = PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
         self.snapshots = PostgresAggregateRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
+        self.cache = cache or StateCache(0)
+        self.committer = GroupCommitter(self.events.insert_events)
 
     def load(self, aggregate: UUID) -> Device | None:
-        """The device's current state: its latest snapshot and the events after it."""
-        state, after = self._snapshot(aggregate)
-        stored = self.events.select_events(aggregate, gt=after)
-        return project(state, [from_stored(s.topic, s.state) for s in stored])
+        """The device's current state in one query: the cached state or latest snapshot,
+        brought up to date with the events after it."""
+        cached = self.cache.get(aggregate)
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            if cached is not None:
+                newer = cur.execute(_EVENTS_AFTER, (aggregate, cached.version), prepare=True)
+                events = [from_stored(r["topic"], r["state"]) for r in newer.fetchall()]
+                state = project(cached, events)
+            else:
+                rows = cur.execute(_LOAD, {"id": aggregate}, prepare=True).fetchall()
+                state = self._fold(aggregate, rows)
+        if state is not None:
+            self.cache.put(state)
+        return state
+
+    def _fold(self, aggregate: UUID, rows: list[Any]) -> Device | None:
+        start: Device | None = None
+        if rows and rows[0]["topic"] == SNAPSHOT_TOPIC:
+            start = self._decode_snapshot(aggregate, rows[0]["state"])
+            rows = rows[1:]
+            if start is None:
+                return project(None, self.load_events(aggregate))
+        return project(start, [from_stored(r["topic"], r["state"]) for r in rows])
+
+    @staticmethod
+    def _decode_snapshot(aggregate: UUID, state: bytes) -> Device | None:
+        try:
+            return _SNAPSHOT_DECODER.decode(state)
+        except msgspec.DecodeError:
+            log.warning("ignoring unreadable snapshot of %s", aggregate)
+            return None
 
     def load_events(self, aggregate: UUID) -> list[DeviceEvent]:
         """Every event of a device, in order."""
         return [from_stored(s.topic, s.state) for s in self.events.select_events(aggregate)]
 
-    def _snapshot(self, aggregate: UUID) -> tuple[Device | None, int | None]:
-        latest = self.snapshots.select_events(aggregate, desc=True, limit=1)
-        if not latest or latest[0].topic != SNAPSHOT_TOPIC:
-            return None, None
-        try:
-            device = _SNAPSHOT_DECODER.decode(latest[0].state)
-        except msgspec.DecodeError:
-            log.warning("ignoring unreadable snapshot of %s", aggregate)
-            return None, None
-        return device, device.version
-
     def append(self, events: Sequence[DeviceEvent], state: Device | None = None) -> list[int]:
         """Append events atomically; `state` (after them) may be snapshotted."""
         try:
-            positions = self.events.insert_events([to_stored(e) for e in events])
+            positions = self.committer.submit([to_stored(e) for e in events])
         except IntegrityError as exc:
+            self.cache.drop(events[0].originator_id)
             raise ConcurrencyError(str(events[0].originator_id)) from exc
-        if state is not None and _crosses_snapshot(events):
-            self.snapshots.insert_events([self._snapshot_of(state)])
+        if state is not None:
+            self.cache.put(state)
+            if _crosses_snapshot(events):
+                self.snapshots.insert_events([self._snapshot_of(state)])
         return list(positions or [])
 
     @staticmethod

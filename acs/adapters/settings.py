@@ -32,6 +32,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     address each CPE used."""
     connection_request_timeout: float = 5.0
     """ACS_CONNECTION_REQUEST_TIMEOUT: seconds to wait for a CPE's connection-request answer."""
+    state_cache_size: int = 10000
+    """ACS_STATE_CACHE_SIZE: device states each worker keeps in memory (0: none)."""
     transfer_timeout: float = 3600.0
     """ACS_TRANSFER_TIMEOUT: seconds a download or upload may take before its task faults."""
 
@@ -47,6 +49,7 @@ _ENV = {
     "public_url": "ACS_PUBLIC_URL",
     "connection_request_timeout": "ACS_CONNECTION_REQUEST_TIMEOUT",
     "transfer_timeout": "ACS_TRANSFER_TIMEOUT",
+    "state_cache_size": "ACS_STATE_CACHE_SIZE",
 }
 
 

@@ -18,6 +18,7 @@ from acs.adapters.migrations import migrate
 from acs.adapters.secrets import SecretBox, secret_keys
 from acs.adapters.session_store import SessionStore
 from acs.adapters.settings import Settings, settings_from_env
+from acs.adapters.state_cache import StateCache
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
@@ -40,7 +41,7 @@ def build_services(settings: Settings, url: str) -> Services:
     pool = ConnectionPool(
         url, min_size=2, max_size=size, open=True, name="acs", kwargs={"autocommit": True}
     )
-    store = EventStore(datastore_for(url, pool_size=size))
+    store = EventStore(datastore_for(url, pool_size=size), StateCache(settings.state_cache_size))
     keys = secret_keys(settings.secret_key, pool)
     box, links = SecretBox(keys), UploadLinks(keys[0])
     sessions = SessionStore(pool, settings.session_timeout)

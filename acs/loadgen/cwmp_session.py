@@ -1,0 +1,113 @@
+"""One CWMP session of a virtual CPE over HTTP (TR-069 3.7): Inform, empty POST, RPCs, 204."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from acs.domain.codec import CodecError, decode, encode
+from acs.domain.messages import Envelope, Fault, InformResponse
+from acs.loadgen.config import Target
+from acs.loadgen.http import HttpConnection, HttpProtocolError, HttpResponse
+from acs.loadgen.virtual_cpe import VirtualCpe
+
+MAX_RPCS: Final = 64
+"""A session that asks more RPCs than this is cut short as a protocol error."""
+_XML: Final = {"Content-Type": 'text/xml; charset="utf-8"'}
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """How a session ended: its wall time when it completed, else the kind of error."""
+
+    error: str | None
+    elapsed_ms: float | None
+    rpcs: tuple[str, ...]
+
+
+class SessionError(Exception):
+    """The ACS answered something that ends the session as an error of this kind."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+async def run_session(cpe: VirtualCpe, target: Target, timeout: float) -> SessionResult:
+    """Run one session; `timeout` bounds each HTTP exchange. Errors are returned, not raised."""
+    connection = HttpConnection(target.host, target.port, timeout)
+    rpcs: list[str] = []
+    error: str | None = None
+    elapsed_ms: float | None = None
+    try:
+        await connection.connect()
+        started = time.perf_counter()
+        await _exchange(cpe, connection, target.path, rpcs)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+    except SessionError as exc:
+        error = exc.kind
+    except TimeoutError:
+        error = "timeout"
+    except (HttpProtocolError, CodecError):
+        error = "protocol_error"
+    except (OSError, asyncio.IncompleteReadError):
+        error = "connection_error"
+    finally:
+        await connection.close()
+        cpe.end_session(time.time(), completed=error is None and elapsed_ms is not None)
+    return SessionResult(error, elapsed_ms, tuple(rpcs))
+
+
+async def _exchange(
+    cpe: VirtualCpe, connection: HttpConnection, path: str, rpcs: list[str]
+) -> None:
+    """Inform, then the empty POST, then answer each RPC until 204 No Content."""
+    inform = cpe.inform(time.time())
+    response = await connection.request(
+        "POST", path, encode(Envelope(message=inform, id=str(cpe.informs))), _XML
+    )
+    if not isinstance(_message(response), InformResponse):
+        raise SessionError("protocol_error")
+    cookies = dict(response.cookies)
+    if not cookies:
+        raise SessionError("protocol_error")
+    response = await connection.request("POST", path, b"", {"Cookie": _cookie(cookies)})
+    for _ in range(MAX_RPCS):
+        if _ended(response):
+            return
+        cookies.update(response.cookies)
+        request = _envelope(response)
+        rpcs.append(type(request.message).__name__)
+        answer = cpe.answer(request.message, time.time())
+        body = encode(Envelope(message=answer, version=request.version, id=request.id))
+        headers = {**_XML, "Cookie": _cookie(cookies)}
+        response = await connection.request("POST", path, body, headers)
+    if not _ended(response):
+        raise SessionError("protocol_error")
+
+
+def _ended(response: HttpResponse) -> bool:
+    """Whether the ACS ended the session: 204, or an empty 200 (TR-069 3.7.2.4)."""
+    return response.status == 204 or (response.status == 200 and not response.body.strip())
+
+
+def _envelope(response: HttpResponse) -> Envelope:
+    """The envelope of a 200 response; an HTTP status or a SOAP Fault is a session error."""
+    if response.status != 200:
+        raise SessionError(f"http_{response.status}")
+    envelope = decode(response.body)
+    if isinstance(envelope.message, Fault):
+        raise SessionError(f"soap_fault_{envelope.message.code}")
+    return envelope
+
+
+def _message(response: HttpResponse) -> object:
+    """The message of a 200 response."""
+    return _envelope(response).message
+
+
+def _cookie(cookies: dict[str, str]) -> str:
+    """The Cookie header sending back every cookie the ACS set."""
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
