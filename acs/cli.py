@@ -1,4 +1,4 @@
-"""The `acs` command: serve, migrate, projections rebuild."""
+"""The `acs` command: serve, migrate, projections rebuild, simulate."""
 
 from __future__ import annotations
 
@@ -8,9 +8,17 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from acs.adapters.embedded_postgres import EmbeddedPostgres
 from acs.adapters.settings import Settings, settings_from_env
+from acs.loadgen.config import (
+    argument,
+    positive_float,
+    positive_int,
+    task_mix_argument,
+    url_argument,
+)
 
 log = logging.getLogger("acs")
 
@@ -77,6 +85,59 @@ def rebuild(_: argparse.Namespace, settings: Settings) -> None:
     print(f"read model rebuilt from {count} events")
 
 
+def simulate(args: argparse.Namespace, _: Settings) -> None:
+    """Run virtual CPEs against a local ACS and print the summary."""
+    from acs.loadgen.config import config_from_args  # noqa: PLC0415
+    from acs.loadgen.run import simulate as run_simulation  # noqa: PLC0415
+
+    code = run_simulation(config_from_args(args))
+    if code:
+        raise SystemExit(code)
+
+
+def simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `simulate` sub-command: a load generator of virtual CPEs."""
+    sim = commands.add_parser("simulate", help="load-test a local ACS with virtual CPEs")
+    sim.add_argument("--url", required=True, type=url_argument, help="the ACS's loopback CWMP URL")
+    sim.add_argument(
+        "--devices", required=True, type=argument(positive_int), metavar="N", help="virtual CPEs"
+    )
+    sim.add_argument(
+        "--rate", required=True, type=argument(positive_float), metavar="R", help="sessions/s"
+    )
+    sim.add_argument(
+        "--duration", required=True, type=argument(positive_float), metavar="S", help="seconds"
+    )
+    sim.add_argument(
+        "--data-model", type=Path, metavar="CSV", help="data model (default: Huawei BM632w)"
+    )
+    sim.add_argument(
+        "--task-mix", type=task_mix_argument, metavar="SPEC", help="tasks/s: get_params=5,..."
+    )
+    sim.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    sim.add_argument(
+        "--server-pid",
+        type=int,
+        action="extend",
+        nargs="+",
+        metavar="PID",
+        help="sample the RSS of these processes and their descendants",
+    )
+    sim.add_argument(
+        "--status-url", type=url_argument, metavar="URL", help="base URL of /api/status/..."
+    )
+    sim.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
+    sim.add_argument(
+        "--concurrency",
+        type=argument(positive_int),
+        default=256,
+        metavar="C",
+        help="most sessions in flight (256)",
+    )
+    sim.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    sim.set_defaults(func=simulate)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     cli = argparse.ArgumentParser(prog="acs", description="TR-069 Auto Configuration Server")
@@ -94,6 +155,7 @@ def parser() -> argparse.ArgumentParser:
     actions.add_parser("rebuild", help="rebuild the read model from the events").set_defaults(
         func=rebuild
     )
+    simulate_parser(commands)
     return cli
 
 

@@ -29,8 +29,9 @@ class _Request:
         self.positions: list[int] = []
         self.error: BaseException | None = None
 
-    def finish(self, positions: Sequence[int] | None = None,
-               error: BaseException | None = None) -> None:  # fmt: skip
+    def finish(
+        self, positions: Sequence[int] | None = None, error: BaseException | None = None
+    ) -> None:
         self.positions, self.error, self.done = list(positions or []), error, True
 
     def result(self) -> list[int]:

@@ -50,7 +50,9 @@ def loopback_url(url: str) -> Target:
         )
     authority = f"[{host}]" if ":" in host else host
     base = f"http://{authority}:{port}"
-    return Target(host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), base)
+    return Target(
+        host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), base
+    )
 
 
 def _is_loopback(host: str) -> bool:

@@ -102,11 +102,19 @@ def parse(text: str) -> DataModel:
     if not counters:
         counters = (f"{root}.{VENDOR_COUNTER}",)
         _add(parameters, objects, tree, counters[0], Parameter("0", "xsd:unsignedInt", False))
-    return _model(device, root, parameters, objects, tuple(tree), counters)
+    return _model(
+        device,
+        root=root,
+        parameters=parameters,
+        objects=objects,
+        tree=tuple(tree),
+        counters=counters,
+    )
 
 
 def _model(
     device: dict[str, str],
+    *,
     root: str,
     parameters: dict[str, Parameter],
     objects: dict[str, bool],

@@ -27,7 +27,7 @@ def arrivals(
     """
     if devices < 1 or rate <= 0 or not 0 <= jitter < 1:
         raise ValueError("need devices >= 1, rate > 0 and 0 <= jitter < 1")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible schedule, not a secret
     mean = period(devices, rate)
     heap = [((index + rng.random()) / rate, index) for index in range(devices)]  # sorted
     while heap and heap[0][0] < duration:

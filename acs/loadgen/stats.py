@@ -41,6 +41,8 @@ class LatencyHistogram:
         if not self.count:
             return None
         rank = max(1, math.ceil(p / 100 * self.count))
+        if rank >= self.count:
+            return self.max
         seen = 0
         for index, count in enumerate(self.buckets):
             seen += count

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from acs.domain.messages import (
+    CpeResponse,
     DeviceIdStruct,
     EventStruct,
     FactoryReset,
@@ -48,7 +49,7 @@ class Profile:
     periodic_interval: int
 
 
-class CpeFault(Exception):
+class CpeFaultError(Exception):
     """A CWMP fault the CPE answers instead of a response (TR-069 A.5.2)."""
 
     def __init__(self, code: int, string: str) -> None:
@@ -105,14 +106,14 @@ class VirtualCpe:
         if self.pending is not None:
             self.booted_at, self.informs, self.pending = now, 0, None
 
-    def answer(self, request: Message, now: float) -> Message:
+    def answer(self, request: Message, now: float) -> CpeResponse | Fault:
         """The response to an ACS request, or a CWMP Fault (9000 for unsupported methods)."""
         try:
             return self._answer(request, now)
-        except CpeFault as fault:
+        except CpeFaultError as fault:
             return Fault(code=fault.code, string=fault.string, faultcode="Client")
 
-    def _answer(self, request: Message, now: float) -> Message:
+    def _answer(self, request: Message, now: float) -> CpeResponse | Fault:
         """Dispatch on the RPC."""
         match request:
             case GetParameterValues(names=names):
@@ -154,17 +155,17 @@ class VirtualCpe:
             return (path,)
         if path == "" or path in model.objects:
             return model.below.get(path, ())
-        raise CpeFault(9005, "Invalid parameter name")
+        raise CpeFaultError(9005, "Invalid parameter name")
 
     def names(self, path: str, *, next_level: bool) -> tuple[ParameterInfo, ...]:
         """The objects and parameters GetParameterNames lists (TR-069 A.3.2.3)."""
         model = self.profile.model
         if path in model.parameters:
             if next_level:
-                raise CpeFault(9003, "Invalid arguments")
+                raise CpeFaultError(9003, "Invalid arguments")
             return (ParameterInfo(path, model.parameters[path].writable),)
         if path and path not in model.objects:
-            raise CpeFault(9005, "Invalid parameter name")
+            raise CpeFaultError(9005, "Invalid parameter name")
         names = [name for name in model.tree if name.startswith(path) and name != path]
         if next_level:
             names = [name for name in names if "." not in name[len(path) :].removesuffix(".")]
@@ -175,7 +176,7 @@ class VirtualCpe:
         model = self.profile.model
         return model.objects[name] if name.endswith(".") else model.parameters[name].writable
 
-    def set_values(self, request: SetParameterValues) -> Message:
+    def set_values(self, request: SetParameterValues) -> SetParameterValuesResponse | Fault:
         """Apply SetParameterValues all or nothing: status 0, or fault 9003 with the details."""
         model = self.profile.model
         faults = tuple(

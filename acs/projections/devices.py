@@ -1,119 +1,173 @@
-"""The `devices` read model: one row per CPE with its summary."""
+"""The `devices` read model: one row per CPE with its summary.
+
+A batch of events is folded per device in log order (`fold`, pure); `flush` writes the net
+result with two set-based statements. Fields an event does not know stay NULL in the fold
+and leave the stored value as it is.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatch
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
+from psycopg.types.json import Jsonb
 
 from acs.domain.events import ConnectionRequested, DeviceEvent, InformReceived, RpcAnswered
 from acs.domain.summary import host_of, summarize
-from acs.projections import Row
 
-_UPSERT = """
-INSERT INTO devices (id, aggregate_id, manufacturer, oui, product_class, serial_number,
-    software_version, hardware_version, ip_address, source_ip, connection_request_url,
-    periodic_inform_interval, last_inform, last_event_codes, first_seen, event_count)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (id) DO UPDATE SET
-    manufacturer = EXCLUDED.manufacturer,
-    software_version = COALESCE(EXCLUDED.software_version, devices.software_version),
-    hardware_version = COALESCE(EXCLUDED.hardware_version, devices.hardware_version),
-    ip_address = COALESCE(EXCLUDED.ip_address, devices.ip_address),
-    source_ip = EXCLUDED.source_ip,
-    connection_request_url =
-        COALESCE(EXCLUDED.connection_request_url, devices.connection_request_url),
-    periodic_inform_interval =
-        COALESCE(EXCLUDED.periodic_inform_interval, devices.periodic_inform_interval),
-    last_inform = EXCLUDED.last_inform,
-    last_event_codes = EXCLUDED.last_event_codes,
-    event_count = EXCLUDED.event_count"""
 
-_SUMMARY = """
-UPDATE devices SET
-    software_version = COALESCE(%s, software_version),
-    hardware_version = COALESCE(%s, hardware_version),
-    ip_address = COALESCE(%s, ip_address),
-    connection_request_url = COALESCE(%s, connection_request_url),
-    periodic_inform_interval = COALESCE(%s, periodic_inform_interval),
-    event_count = %s
-WHERE aggregate_id = %s"""
+class DeviceChange(msgspec.Struct):
+    """What a batch says of one device; None: unknown to the batch."""
 
-_COUNT = "UPDATE devices SET event_count = %s WHERE aggregate_id = %s"
+    aggregate_id: UUID
+    event_count: int
+    id: str | None = None
+    manufacturer: str | None = None
+    oui: str | None = None
+    product_class: str | None = None
+    serial_number: str | None = None
+    software_version: str | None = None
+    hardware_version: str | None = None
+    ip_address: str | None = None
+    source_ip: str | None = None
+    connection_request_url: str | None = None
+    periodic_inform_interval: int | None = None
+    last_inform: datetime | None = None
+    last_event_codes: list[str] | None = None
+    first_seen: datetime | None = None
+    rpc_methods: list[str] | None = None
+    connection_request_outcome: str | None = None
+    connection_request_at: datetime | None = None
 
-_METHODS = "UPDATE devices SET rpc_methods = %s WHERE aggregate_id = %s"
 
-_CONNECTION_REQUEST = """UPDATE devices SET connection_request_outcome = %s,
-    connection_request_at = %s, event_count = %s WHERE aggregate_id = %s"""
+_FIELDS = [f for f in DeviceChange.__struct_fields__ if f not in ("aggregate_id", "id")]
+_LISTS = ("last_event_codes", "rpc_methods")
+
+
+def _set_summary(change: DeviceChange, found: dict[str, Any]) -> None:
+    for name in (
+        "software_version",
+        "hardware_version",
+        "connection_request_url",
+        "periodic_inform_interval",
+        "ip_address",
+    ):
+        if found.get(name) is not None:
+            setattr(change, name, found[name])
 
 
 @singledispatch
-def rows_for(event: DeviceEvent, position: int) -> list[Row]:
-    """Every event counts towards the device's event count."""
-    return [(_COUNT, (event.originator_version, event.originator_id))]
+def _fold(event: DeviceEvent, change: DeviceChange) -> None:
+    """Every event counts towards the device's event count (done by `fold`)."""
 
 
-@rows_for.register
-def _(event: InformReceived, position: int) -> list[Row]:
-    s = summarize(event.parameters)
-    url = s.get("connection_request_url")
-    ip = s.get("ip_address") or (host_of(str(url)) if url else None)
-    return [
-        (
-            _UPSERT,
-            (
-                event.device_id,
-                event.originator_id,
-                event.manufacturer,
-                event.oui,
-                event.product_class,
-                event.serial_number,
-                s.get("software_version"),
-                s.get("hardware_version"),
-                ip,
-                event.source_ip or None,
-                url,
-                s.get("periodic_inform_interval"),
-                event.timestamp,
-                list(event.event_codes),
-                event.timestamp,
-                event.originator_version,
-            ),
-        )
-    ]
+@_fold.register
+def _(event: InformReceived, change: DeviceChange) -> None:
+    found: dict[str, Any] = dict(summarize(event.parameters))
+    url = found.get("connection_request_url")
+    if not found.get("ip_address") and url:
+        found["ip_address"] = host_of(str(url))
+    _set_summary(change, found)
+    change.id, change.manufacturer, change.oui = event.device_id, event.manufacturer, event.oui
+    change.product_class, change.serial_number = event.product_class, event.serial_number
+    change.source_ip = event.source_ip or change.source_ip
+    change.last_inform, change.last_event_codes = event.timestamp, list(event.event_codes)
+    change.first_seen = change.first_seen or event.timestamp
 
 
-@rows_for.register
-def _(event: ConnectionRequested, position: int) -> list[Row]:
-    return [
-        (
-            _CONNECTION_REQUEST,
-            (
-                event.outcome,
-                event.timestamp,
-                event.originator_version,
-                event.originator_id,
-            ),
-        )
-    ]
-
-
-@rows_for.register
-def _(event: RpcAnswered, position: int) -> list[Row]:
-    s = summarize(event.parameters)
-    rows: list[Row] = []
+@_fold.register
+def _(event: RpcAnswered, change: DeviceChange) -> None:
+    _set_summary(change, dict(summarize(event.parameters)))
     if event.method == "GetRPCMethods":
-        rows.append((_METHODS, (event.result.get("methods", []), event.originator_id)))
-    return [
-        *rows,
-        (
-            _SUMMARY,
-            (
-                s.get("software_version"),
-                s.get("hardware_version"),
-                s.get("ip_address"),
-                s.get("connection_request_url"),
-                s.get("periodic_inform_interval"),
-                event.originator_version,
-                event.originator_id,
-            ),
-        ),
-    ]
+        change.rpc_methods = list(event.result.get("methods", []))
+
+
+@_fold.register
+def _(event: ConnectionRequested, change: DeviceChange) -> None:
+    change.connection_request_outcome = event.outcome
+    change.connection_request_at = event.timestamp
+
+
+def fold(changes: dict[UUID, DeviceChange], event: DeviceEvent) -> None:
+    """Fold one event into the batch's changes."""
+    aggregate = event.originator_id
+    change = changes.get(aggregate)
+    if change is None:
+        change = changes[aggregate] = DeviceChange(aggregate, event.originator_version)
+    change.event_count = max(change.event_count, event.originator_version)
+    _fold(event, change)
+
+
+_COLUMNS = ", ".join(["id", "aggregate_id", *_FIELDS])
+_TYPES = {
+    "aggregate_id": "uuid",
+    "event_count": "bigint",
+    "periodic_inform_interval": "integer",
+    "last_inform": "timestamptz",
+    "first_seen": "timestamptz",
+    "connection_request_at": "timestamptz",
+    "last_event_codes": "jsonb",
+    "rpc_methods": "jsonb",
+}
+
+
+def _typed(name: str) -> str:
+    return f"%s::{_TYPES.get(name, 'text')}[]"
+
+
+def _value(name: str, source: str) -> str:
+    """How a column is read from the unnested batch (JSON lists become text arrays)."""
+    if name in _LISTS:
+        return (
+            f"CASE WHEN {source}.{name} IS NULL THEN NULL ELSE ARRAY(SELECT "
+            f"jsonb_array_elements_text({source}.{name})) END"
+        )
+    return f"{source}.{name}"
+
+
+_SOURCE = (
+    f"unnest({', '.join(_typed(n) for n in ['id', 'aggregate_id', *_FIELDS])}) AS u({_COLUMNS})"
+)
+
+_KEEP = {
+    "first_seen": "LEAST(devices.first_seen, EXCLUDED.first_seen)",
+    "event_count": "GREATEST(devices.event_count, EXCLUDED.event_count)",
+}
+
+_UPSERT = f"""
+INSERT INTO devices ({_COLUMNS})
+SELECT u.id, u.aggregate_id, {", ".join(_value(n, "u") for n in _FIELDS)} FROM {_SOURCE}
+ON CONFLICT (id) DO UPDATE SET {
+    ", ".join(f"{n} = {_KEEP.get(n, f'COALESCE(EXCLUDED.{n}, devices.{n})')}" for n in _FIELDS)
+}"""
+"""New devices, and changes to devices whose Inform is in the batch."""
+
+_UPDATE = f"""
+UPDATE devices d SET {
+    ", ".join(
+        f"{n} = GREATEST(d.{n}, u.{n})"
+        if n == "event_count"
+        else f"{n} = COALESCE({_value(n, 'u')}, d.{n})"
+        for n in _FIELDS
+    )
+}
+FROM {_SOURCE} WHERE d.aggregate_id = u.aggregate_id"""
+"""Changes to devices without an Inform in the batch."""
+
+
+def _column(changes: list[DeviceChange], name: str) -> list[Any]:
+    values = [getattr(c, name) for c in changes]
+    return [Jsonb(v) if v is not None else None for v in values] if name in _LISTS else values
+
+
+def flush(cur: psycopg.Cursor[Any], changes: dict[UUID, DeviceChange]) -> None:
+    """Write the batch's net changes."""
+    informed = [c for c in changes.values() if c.id is not None]
+    others = [c for c in changes.values() if c.id is None]
+    for statement, batch in ((_UPSERT, informed), (_UPDATE, others)):
+        if batch:
+            cur.execute(statement, [_column(batch, n) for n in ["id", "aggregate_id", *_FIELDS]])

@@ -1,87 +1,180 @@
-"""The `parameters` (current values) and `parameter_history` (every value) read models."""
+"""The `parameters` (current values), `parameter_history` (every value) and
+`parameter_attributes` read models.
+
+A batch is folded in log order (`fold`, pure) into its net effect: devices whose values went
+stale (`0 BOOTSTRAP`), paths pruned (refreshes, deleted objects), the last value and the
+attributes of each parameter, and every history entry. `flush` writes stale marks and
+prunes first, then upserts: an upsert that came after a prune in the log survives it, and one
+that came before was already dropped by the fold.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import singledispatch
+from typing import Any
+from uuid import UUID
+
+import msgspec
+import psycopg
 
 from acs.domain.events import DeviceEvent, InformReceived, RpcAnswered
-from acs.projections import Row
 
-_DEVICE = "(SELECT id FROM devices WHERE aggregate_id = %s)"
+Key = tuple[UUID, str]
 
-_UPSERT = f"""
-INSERT INTO parameters (device_id, name, value, type, writable, updated_at, stale)
-VALUES ({_DEVICE}, %s, %s, %s, %s, %s, false)
-ON CONFLICT (device_id, name) DO UPDATE SET
-    value = EXCLUDED.value, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at,
-    writable = COALESCE(EXCLUDED.writable, parameters.writable), stale = false"""
 
-_HISTORY = f"""
-INSERT INTO parameter_history (device_id, name, value, type, changed_at, event_position,
-    cause, task_id)
-VALUES ({_DEVICE}, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT DO NOTHING"""
+class Value(msgspec.Struct):
+    """A parameter's latest value in the batch."""
 
-_STALE = f"UPDATE parameters SET stale = true WHERE device_id = {_DEVICE}"
-"""After `0 BOOTSTRAP` the device forgot its configuration: what was known may be stale."""
+    value: str
+    type: str
+    writable: bool | None
+    updated_at: datetime
+    stale: bool = False
 
-_PRUNE = f"""
-DELETE FROM parameters WHERE device_id = {_DEVICE} AND starts_with(name, %s)
-    AND NOT name = ANY(%s)"""
-"""Parameters under a path that the device no longer has (refreshed or deleted objects)."""
 
-_ATTRIBUTES = f"""
-INSERT INTO parameter_attributes (device_id, name, notification, access_list)
-VALUES ({_DEVICE}, %s, %s, %s)
-ON CONFLICT (device_id, name) DO UPDATE SET
-    notification = COALESCE(EXCLUDED.notification, parameter_attributes.notification),
-    access_list = COALESCE(EXCLUDED.access_list, parameter_attributes.access_list)"""
+class Attributes(msgspec.Struct):
+    """A parameter's latest attributes in the batch; None: unchanged."""
 
-_PRUNE_ATTRIBUTES = f"""
-DELETE FROM parameter_attributes WHERE device_id = {_DEVICE} AND starts_with(name, %s)
-    AND NOT name = ANY(%s)"""
+    notification: int | None
+    access_list: list[str] | None
+
+
+class ParameterChanges(msgspec.Struct):
+    """The net effect of a batch on the parameter tables."""
+
+    stale: list[UUID] = msgspec.field(default_factory=list)
+    prunes: list[tuple[UUID, str, list[str]]] = msgspec.field(default_factory=list)
+    values: dict[Key, Value] = msgspec.field(default_factory=dict)
+    attributes: dict[Key, Attributes] = msgspec.field(default_factory=dict)
+    history: list[tuple[Any, ...]] = msgspec.field(default_factory=list)
 
 
 @singledispatch
-def rows_for(event: DeviceEvent, position: int) -> list[Row]:
+def fold(event: DeviceEvent, changes: ParameterChanges, position: int) -> None:
     """Most events change no parameter."""
-    return []
 
 
-@rows_for.register
-def _(event: InformReceived, position: int) -> list[Row]:
-    rows: list[Row] = []
+@fold.register
+def _(event: InformReceived, changes: ParameterChanges, position: int) -> None:
+    aggregate = event.originator_id
     if "0 BOOTSTRAP" in event.event_codes and event.originator_version > 1:
-        rows.append((_STALE, (event.originator_id,)))
-    return rows + _values(event, position, "inform", None, {})
+        changes.stale.append(aggregate)
+        for key, value in changes.values.items():
+            if key[0] == aggregate:
+                value.stale = True
+    _values(event, changes, position, cause="inform", task_id=None, writable={})
 
 
-@rows_for.register
-def _(event: RpcAnswered, position: int) -> list[Row]:
-    rows: list[Row] = []
+@fold.register
+def _(event: RpcAnswered, changes: ParameterChanges, position: int) -> None:
+    aggregate = event.originator_id
     if event.scope is not None:
         kept = [p.name for p in event.parameters]
-        rows.append((_PRUNE, (event.originator_id, event.scope, kept)))
-        rows.append((_PRUNE_ATTRIBUTES, (event.originator_id, event.scope, kept)))
-    rows += _values(event, position, "task", event.task_id, event.writable)
+        _prune(changes, aggregate, event.scope, set(kept))
+        changes.prunes.append((aggregate, event.scope, kept))
+    _values(event, changes, position, cause="task", task_id=event.task_id, writable=event.writable)
     for a in event.attributes:
         access = list(a.access_list) if a.access_list is not None else None
-        rows.append((_ATTRIBUTES, (event.originator_id, a.name, a.notification, access)))
-    return rows
+        known = changes.attributes.get((aggregate, a.name))
+        if known is None:
+            changes.attributes[(aggregate, a.name)] = Attributes(a.notification, access)
+        else:
+            known.notification = (
+                a.notification if a.notification is not None else known.notification
+            )
+            known.access_list = access if access is not None else known.access_list
+
+
+def _prune(changes: ParameterChanges, aggregate: UUID, scope: str, kept: set[str]) -> None:
+    """Drop the batch's own values and attributes under `scope` that the device no longer has."""
+    for table in (changes.values, changes.attributes):
+        for key in [k for k in table if k[0] == aggregate and k[1].startswith(scope)]:
+            if key[1] not in kept:
+                del table[key]
 
 
 def _values(
     event: InformReceived | RpcAnswered,
+    changes: ParameterChanges,
     position: int,
+    *,
     cause: str,
     task_id: str | None,
     writable: dict[str, bool],
-) -> list[Row]:
-    """An upsert of the current value and a history entry per parameter."""
+) -> None:
     at, aggregate = event.timestamp, event.originator_id
-    rows: list[Row] = []
     for p in event.parameters:
-        w = writable.get(p.name)
-        rows.append((_UPSERT, (aggregate, p.name, p.value, p.type, w, at)))
-        rows.append((_HISTORY, (aggregate, p.name, p.value, p.type, at, position, cause, task_id)))
-    return rows
+        key = (aggregate, p.name)
+        known = changes.values.get(key)
+        flag = writable.get(p.name, known.writable if known else None)
+        changes.values[key] = Value(p.value, p.type, flag, at)
+        changes.history.append((aggregate, p.name, p.value, p.type, at, position, cause, task_id))
+
+
+_DEVICES = "JOIN devices d ON d.aggregate_id = u.agg"
+
+_STALE = """UPDATE parameters SET stale = true FROM devices d
+WHERE d.id = parameters.device_id AND d.aggregate_id = ANY(%s::uuid[])"""
+
+_PRUNE = """
+DELETE FROM {table} t USING devices d
+WHERE d.id = t.device_id AND d.aggregate_id = %s AND starts_with(t.name, %s)
+    AND NOT t.name = ANY(%s)"""
+
+_UPSERT = f"""
+INSERT INTO parameters (device_id, name, value, type, writable, updated_at, stale)
+SELECT d.id, u.name, u.value, u.type, u.writable, u.at, u.stale
+FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::boolean[], %s::timestamptz[],
+            %s::boolean[]) AS u(agg, name, value, type, writable, at, stale) {_DEVICES}
+ON CONFLICT (device_id, name) DO UPDATE SET
+    value = EXCLUDED.value, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at,
+    writable = COALESCE(EXCLUDED.writable, parameters.writable), stale = EXCLUDED.stale"""
+
+_HISTORY = f"""
+INSERT INTO parameter_history (device_id, name, value, type, changed_at, event_position,
+    cause, task_id)
+SELECT d.id, u.name, u.value, u.type, u.at, u.position, u.cause, u.task_id
+FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
+            %s::text[], %s::text[]) AS u(agg, name, value, type, at, position, cause, task_id)
+    {_DEVICES}
+ON CONFLICT DO NOTHING"""
+
+_ATTRIBUTES = f"""
+INSERT INTO parameter_attributes (device_id, name, notification, access_list)
+SELECT d.id, u.name, u.notification,
+    CASE WHEN u.access IS NULL THEN NULL ELSE ARRAY(SELECT jsonb_array_elements_text(u.access)) END
+FROM unnest(%s::uuid[], %s::text[], %s::integer[], %s::jsonb[]) AS u(agg, name, notification,
+    access) {_DEVICES}
+ON CONFLICT (device_id, name) DO UPDATE SET
+    notification = COALESCE(EXCLUDED.notification, parameter_attributes.notification),
+    access_list = COALESCE(EXCLUDED.access_list, parameter_attributes.access_list)"""
+
+
+def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
+    """Write the batch's net effect: stale marks and prunes, then values and history."""
+    from psycopg.types.json import Jsonb  # noqa: PLC0415
+
+    if changes.stale:
+        cur.execute(_STALE, (changes.stale,))
+    for aggregate, scope, kept in changes.prunes:
+        for table in ("parameters", "parameter_attributes"):
+            cur.execute(_PRUNE.format(table=table), (aggregate, scope, kept))
+    if changes.values:
+        rows = [
+            (a, n, v.value, v.type, v.writable, v.updated_at, v.stale)
+            for (a, n), v in changes.values.items()
+        ]
+        cur.execute(_UPSERT, _columns(rows))
+    if changes.history:
+        cur.execute(_HISTORY, _columns(changes.history))
+    if changes.attributes:
+        attributes = [
+            (a, n, x.notification, Jsonb(x.access_list) if x.access_list is not None else None)
+            for (a, n), x in changes.attributes.items()
+        ]
+        cur.execute(_ATTRIBUTES, _columns(attributes))

@@ -197,8 +197,9 @@ class ReadModel:
         if behind and applied_at is not None:
             waited = datetime.now(applied_at.tzinfo) - applied_at
             lag = max(float(lag), waited.total_seconds())
-        return ProjectionStatus(int(head), int(position), int(head) - int(position), float(lag),
-                                applied_at)  # fmt: skip
+        return ProjectionStatus(
+            int(head), int(position), int(head) - int(position), float(lag), applied_at
+        )
 
     def position(self) -> int:
         """The position of the last event in the read model."""

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
+from uuid import UUID
 
+import msgspec
 import psycopg
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
-from acs.domain.events import DeviceEvent
-from acs.projections import Row, devices, parameters, tasks
+from acs.projections import devices, parameters, tasks
 
 log = logging.getLogger(__name__)
 
@@ -35,28 +37,45 @@ _TRACK = """UPDATE projection_tracking SET position = %s, applied_at = now(),
     lag_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - %s)) WHERE name = %s"""
 """The new position, and the age of the oldest event of the batch when it was applied."""
 
-RowsFor = Callable[[DeviceEvent, int], list[Row]]
-PROJECTIONS: tuple[RowsFor, ...] = (devices.rows_for, parameters.rows_for, tasks.rows_for)
-"""Order matters: a device row exists before its parameters and tasks refer to it."""
+
+class BatchChanges(msgspec.Struct):
+    """The net effect of a batch of events on each read model, in log order."""
+
+    devices: dict[UUID, devices.DeviceChange] = msgspec.field(default_factory=dict)
+    parameters: parameters.ParameterChanges = msgspec.field(
+        default_factory=parameters.ParameterChanges
+    )
+    tasks: dict[str, tasks.TaskChange] = msgspec.field(default_factory=dict)
 
 
-def rows_for(
-    notifications: Iterable[Notification], projections: tuple[RowsFor, ...] = PROJECTIONS
-) -> list[Row]:
-    """Every row the notifications produce, in log order."""
-    return [row for n in notifications for p in projections for row in p(n.event, n.position)]
+def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
+    """Fold notifications, in log order, into each read model's net changes (pure)."""
+    changes = BatchChanges()
+    for n in notifications:
+        devices.fold(changes.devices, n.event)
+        parameters.fold(n.event, changes.parameters, n.position)
+        tasks.fold(changes.tasks, n.event)
+    return changes
 
 
-def _apply(cur: psycopg.Cursor[tuple[object, ...]], rows: list[Row]) -> None:
-    """Run rows in order, batching runs of the same statement."""
-    i = 0
-    while i < len(rows):
-        sql = rows[i][0]
-        j = i
-        while j < len(rows) and rows[j][0] == sql:
-            j += 1
-        cur.executemany(sql, [params for _, params in rows[i:j]])
-        i = j
+Stage = Callable[[str], None]
+
+
+def flush_batch(
+    cur: psycopg.Cursor[Any], changes: BatchChanges, on_stage: Stage | None = None
+) -> None:
+    """Write a batch's changes; devices first, since the other tables refer to them."""
+    devices.flush(cur, changes.devices)
+    _stage(on_stage, "devices")
+    parameters.flush(cur, changes.parameters)
+    _stage(on_stage, "parameters")
+    tasks.flush(cur, changes.tasks)
+    _stage(on_stage, "tasks")
+
+
+def _stage(on_stage: Stage | None, name: str) -> None:
+    if on_stage is not None:
+        on_stage(name)
 
 
 class ProjectionRunner:
@@ -67,10 +86,10 @@ class ProjectionRunner:
         store: EventStore,
         pool: ConnectionPool,
         url: str,
-        projections: tuple[RowsFor, ...] = PROJECTIONS,
+        on_stage: Stage | None = None,
     ) -> None:
         self.store, self.pool, self.url = store, pool, url
-        self.projections = projections
+        self.on_stage = on_stage
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -96,7 +115,7 @@ class ProjectionRunner:
         notes = self.store.notifications(after, batch)
         if not notes:
             return 0
-        _apply(cur, rows_for(notes, self.projections))
+        flush_batch(cur, fold_batch(notes), self.on_stage)
         cur.execute(_TRACK, (notes[-1].position, notes[0].event.timestamp, TRACKING_NAME))
         return len(notes)
 
@@ -107,7 +126,7 @@ class ProjectionRunner:
             total += applied
         return total
 
-    def rebuild(self) -> int:
+    def rebuild(self, batch: int = BATCH) -> int:
         """Drop the read model and replay every event into it, in one transaction."""
         total = 0
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
@@ -118,7 +137,7 @@ class ProjectionRunner:
             cur.execute(
                 "UPDATE projection_tracking SET position = 0 WHERE name = %s", (TRACKING_NAME,)
             )
-            while applied := self._batch(cur, BATCH):
+            while applied := self._batch(cur, batch):
                 total += applied
         return total
 

@@ -1,0 +1,1 @@
+"""`acs simulate`: a load generator of virtual CPEs speaking real CWMP to a local ACS."""
