@@ -134,3 +134,22 @@ def test_a_runner_that_crashes_mid_batch_applies_nothing_of_that_batch(services:
     caught_up = snapshot(services)
     services.projector.rebuild()
     assert snapshot(services) == caught_up
+
+
+def test_the_rebuild_command_reproduces_the_live_tables(
+    services: Services, database_url: str
+) -> None:
+    fleet_history(services, devices=2)
+    services.projector.catch_up()
+    live = snapshot(services)
+    env = {**os.environ, "ACS_DATABASE_URL": database_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "acs.cli", "projections", "rebuild"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert f"rebuilt from {services.store.max_position()} events" in done.stdout
+    assert snapshot(services) == live
