@@ -46,18 +46,31 @@ _DECODERS = {topic: msgspec.json.Decoder(cls) for topic, cls in EVENT_TOPICS.ite
 _SNAPSHOT_DECODER = msgspec.json.Decoder(Device)
 
 
+def _head(aggregate: UUID, version: int) -> bytes:
+    """The start of an event's JSON: its id and version, which the row's columns also hold."""
+    return b'{"originator_id":"%s","originator_version":%d,' % (str(aggregate).encode(), version)
+
+
 def to_stored(event: DeviceEvent) -> StoredEvent:
-    """Serialise an event under its stable topic."""
+    """Serialise an event under its stable topic, without repeating the row's id and version
+    in its JSON (events omit fields at their defaults, too)."""
+    encoded = _ENCODER.encode(event)
+    head = _head(event.originator_id, event.originator_version)
+    if not encoded.startswith(head):
+        raise ValueError("events must start with originator_id and originator_version")
     return StoredEvent(
         originator_id=event.originator_id,
         originator_version=event.originator_version,
         topic=TOPIC_OF[type(event)],
-        state=_ENCODER.encode(event),
+        state=b"{" + encoded[len(head) :],
     )
 
 
-def from_stored(topic: str, state: bytes) -> DeviceEvent:
-    """Deserialise a stored event; an unknown topic is a bug, never skipped."""
+def from_stored(topic: str, state: bytes, aggregate: UUID, version: int) -> DeviceEvent:
+    """Deserialise a stored event; an unknown topic is a bug, never skipped. Events stored
+    with their id and version inside the JSON are read as they are."""
+    if not state.startswith(b'{"originator_id"'):
+        state = _head(aggregate, version) + state[1:]
     decoded: DeviceEvent = _DECODERS[topic].decode(state)
     return decoded
 
@@ -97,6 +110,10 @@ _EVENTS_AFTER = f"""SELECT originator_version, topic, state FROM {EVENTS_TABLE}
 WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"""
 
 
+def _event(aggregate: UUID, row: dict[str, Any]) -> DeviceEvent:
+    return from_stored(row["topic"], row["state"], aggregate, row["originator_version"])
+
+
 class EventStore:
     """Loads and appends device events; reads the notification log for projections."""
 
@@ -114,7 +131,7 @@ class EventStore:
         with self.datastore.get_connection() as conn, conn.cursor() as cur:
             if cached is not None:
                 newer = cur.execute(_EVENTS_AFTER, (aggregate, cached.version), prepare=True)
-                events = [from_stored(r["topic"], r["state"]) for r in newer.fetchall()]
+                events = [_event(aggregate, r) for r in newer.fetchall()]
                 state = project(cached, events)
             else:
                 rows = cur.execute(_LOAD, {"id": aggregate}, prepare=True).fetchall()
@@ -130,7 +147,7 @@ class EventStore:
             rows = rows[1:]
             if start is None:
                 return project(None, self.load_events(aggregate))
-        return project(start, [from_stored(r["topic"], r["state"]) for r in rows])
+        return project(start, [_event(aggregate, r) for r in rows])
 
     @staticmethod
     def _decode_snapshot(aggregate: UUID, state: bytes) -> Device | None:
@@ -142,7 +159,8 @@ class EventStore:
 
     def load_events(self, aggregate: UUID) -> list[DeviceEvent]:
         """Every event of a device, in order."""
-        return [from_stored(s.topic, s.state) for s in self.events.select_events(aggregate)]
+        stored = self.events.select_events(aggregate)
+        return [from_stored(s.topic, s.state, aggregate, s.originator_version) for s in stored]
 
     def append(self, events: Sequence[DeviceEvent], state: Device | None = None) -> list[int]:
         """Append events atomically; `state` (after them) may be snapshotted."""
@@ -169,7 +187,10 @@ class EventStore:
     def notifications(self, after: int, limit: int) -> list[Notification]:
         """Events after a position of the notification log, in order."""
         rows = self.events.select_notifications(start=after + 1, limit=limit)
-        return [Notification(n.id, from_stored(n.topic, n.state)) for n in rows]
+        return [
+            Notification(n.id, from_stored(n.topic, n.state, n.originator_id, n.originator_version))
+            for n in rows
+        ]
 
     def max_position(self) -> int:
         """The position of the latest event, 0 when there is none."""

@@ -85,14 +85,15 @@ def receive_inform(
     keys = {e.event_code: e.command_key for e in inform.events if e.command_key}
     seq = _Sequence(aggregate, device.version if device else 0, at)
     ident = inform.device_id
+    fresh = device is None or "0 BOOTSTRAP" in codes or device.manufacturer != ident.manufacturer
     events: list[DeviceEvent] = [
         InformReceived(
             **seq.head(),
-            device_id=public_id,
-            manufacturer=ident.manufacturer,
-            oui=ident.oui,
-            product_class=ident.product_class,
-            serial_number=ident.serial_number,
+            device_id=public_id if fresh else "",
+            manufacturer=ident.manufacturer if fresh else "",
+            oui=ident.oui if fresh else "",
+            product_class=ident.product_class if fresh else "",
+            serial_number=ident.serial_number if fresh else "",
             event_codes=codes,
             command_keys=keys,
             parameters=changed_parameters(device, inform.parameters, codes),

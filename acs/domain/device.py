@@ -72,6 +72,7 @@ class Device(msgspec.Struct, frozen=True):
     version: int
     device_id: str
     parameters: dict[str, KnownParameter]
+    manufacturer: str = ""
     tasks: tuple[OpenTask, ...] = ()
     last_inform: datetime | None = None
     credentials: Credentials | None = None
@@ -115,7 +116,11 @@ def _(event: InformReceived, state: Device | None) -> Device:
         id=event.originator_id, version=0, device_id=event.device_id, parameters={}
     )
     return msgspec.structs.replace(
-        base, version=event.originator_version, parameters=known, last_inform=event.timestamp
+        base,
+        version=event.originator_version,
+        parameters=known,
+        last_inform=event.timestamp,
+        manufacturer=event.manufacturer or base.manufacturer,
     )
 
 

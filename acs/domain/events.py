@@ -17,8 +17,11 @@ from acs.domain.messages import ArgStruct, ParameterValue, SetParameterValuesFau
 from acs.domain.tasks import AnyTask, AttributeChange
 
 
-class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True):
-    """Base of every device event: the aggregate id, its version after the event, and when."""
+class DeviceEvent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """Base of every device event: the aggregate id, its version after the event, and when.
+
+    Fields at their default are not stored, so a new field must have a default meaning
+    "as before this field existed"."""
 
     originator_id: UUID
     originator_version: int
@@ -29,15 +32,17 @@ class InformReceived(DeviceEvent, frozen=True, kw_only=True):
     """A CPE opened a session with an Inform (TR-069 A.3.3.1).
 
     `parameters` holds only values that differ from what was known (all of them on the
-    first Inform and after `0 BOOTSTRAP`).
+    first Inform and after `0 BOOTSTRAP`). The identity (`device_id` … `serial_number`) is
+    recorded on the first Inform, after `0 BOOTSTRAP` and when the manufacturer changes;
+    empty otherwise, meaning unchanged.
     """
 
-    device_id: str
-    manufacturer: str
-    oui: str
-    product_class: str
-    serial_number: str
     event_codes: tuple[str, ...]
+    device_id: str = ""
+    manufacturer: str = ""
+    oui: str = ""
+    product_class: str = ""
+    serial_number: str = ""
     command_keys: dict[str, str] = {}
     parameters: tuple[ParameterValue, ...] = ()
     source_ip: str = ""

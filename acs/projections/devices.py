@@ -72,11 +72,17 @@ def _(event: InformReceived, change: DeviceChange) -> None:
     if not found.get("ip_address") and url:
         found["ip_address"] = host_of(str(url))
     _set_summary(change, found)
-    change.id, change.manufacturer, change.oui = event.device_id, event.manufacturer, event.oui
-    change.product_class, change.serial_number = event.product_class, event.serial_number
+    if event.device_id:
+        change.id, change.oui, change.serial_number = (
+            event.device_id,
+            event.oui,
+            event.serial_number,
+        )
+        change.manufacturer, change.product_class = event.manufacturer, event.product_class
     change.source_ip = event.source_ip or change.source_ip
     change.last_inform, change.last_event_codes = event.timestamp, list(event.event_codes)
-    change.first_seen = change.first_seen or event.timestamp
+    if event.device_id:
+        change.first_seen = change.first_seen or event.timestamp
 
 
 @_fold.register
@@ -149,8 +155,8 @@ ON CONFLICT (id) DO UPDATE SET {
 _UPDATE = f"""
 UPDATE devices d SET {
     ", ".join(
-        f"{n} = GREATEST(d.{n}, u.{n})"
-        if n == "event_count"
+        f"{n} = {_KEEP[n].replace('devices.', 'd.').replace('EXCLUDED.', 'u.')}"
+        if n in _KEEP
         else f"{n} = COALESCE({_value(n, 'u')}, d.{n})"
         for n in _FIELDS
     )

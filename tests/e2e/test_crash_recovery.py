@@ -9,6 +9,7 @@ from urllib.parse import quote
 import httpx
 import psycopg
 
+from acs.domain.device_id import aggregate_id
 from tests.conftest import AcsServer
 from tests.e2e.conftest import eventually
 from tests.support.cpe import SimulatedCpe, SimulatorError
@@ -29,13 +30,13 @@ async def busy_cpe(cpe: SimulatedCpe, completed: dict[str, int], stop_at: float)
         completed[cpe.device_id] = completed.get(cpe.device_id, 0) + 1
 
 
-def stored_informs(url: str) -> dict[str, int]:
+def stored_informs(url: str, cpes: list[SimulatedCpe]) -> dict[str, int]:
+    """How many Informs the event store holds for each device."""
     with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "SELECT convert_from(state, 'UTF8')::json->>'device_id', count(*) FROM device_events "
-            "WHERE topic = 'InformReceived.v1' GROUP BY 1"
-        ).fetchall()
-    return dict(rows)
+        rows = dict(conn.execute(
+            "SELECT originator_id, count(*) FROM device_events "
+            "WHERE topic = 'InformReceived.v1' GROUP BY 1").fetchall())  # fmt: skip
+    return {c.device_id: rows.get(aggregate_id(c.device_id), 0) for c in cpes}
 
 
 async def test_sigkill_mid_sessions_loses_no_acknowledged_inform_or_task(database_url: str) -> None:
@@ -60,7 +61,7 @@ async def test_sigkill_mid_sessions_loses_no_acknowledged_inform_or_task(databas
     await asyncio.gather(*load)
 
     assert sum(completed.values()) > DEVICES, "the load ran before the kill"
-    stored = stored_informs(database_url)
+    stored = stored_informs(database_url, cpes)
     for cpe in cpes:
         if cpe.bootstrapped:
             assert stored.get(cpe.device_id, 0) >= completed.get(cpe.device_id, 0), cpe.device_id
