@@ -22,12 +22,18 @@ from acs.adapters.state_cache import StateCache
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
+from acs.api.history import HistoryController
+from acs.api.presets import PresetController
 from acs.api.services import Services
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
 from acs.application.devices import DeviceCommands
+from acs.application.presets import PresetCommands
+from acs.application.provisioning import PresetCatalog, Provisioner
 from acs.application.uploads import UploadLinks, UploadRejectedError, Uploads
 from acs.domain.device import DeviceNotFoundError
+from acs.domain.preset_commands import PresetExistsError, PresetNotFoundError
+from acs.domain.presets import PresetError
 from acs.domain.tasks import TaskSpecError
 from acs.projections.queries import ReadModel
 from acs.projections.runner import ProjectionRunner
@@ -50,7 +56,8 @@ def build_services(settings: Settings, url: str) -> Services:
         settings=settings,
         store=store,
         pool=pool,
-        cwmp=CwmpService(store, sessions, box, links),
+        cwmp=CwmpService(store, sessions, box, links, Provisioner(PresetCatalog(pool))),
+        presets=PresetCommands(store),
         commands=DeviceCommands(store, box),
         read=ReadModel(pool),
         files=files,
@@ -115,6 +122,14 @@ def _bad_task(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, o
     return _error(400, str(exc))
 
 
+def _no_preset(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+    return _error(404, f"no preset {exc}")
+
+
+def _preset_exists(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+    return _error(409, f"preset {exc} exists already; PUT /api/presets/{exc} replaces it")
+
+
 def _forbidden(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
     return _error(403, str(exc))
 
@@ -154,6 +169,8 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             upload_endpoint,
             DeviceController,
             FileController,
+            HistoryController,
+            PresetController,
             get_task,
             get_stats,
             get_projection_status,
@@ -164,6 +181,9 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
         exception_handlers={
             DeviceNotFoundError: _not_found,
             TaskSpecError: _bad_task,
+            PresetError: _bad_task,
+            PresetNotFoundError: _no_preset,
+            PresetExistsError: _preset_exists,
             UploadRejectedError: _forbidden,
             ConcurrencyError: _busy,
         },

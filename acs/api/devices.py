@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
 from acs.adapters.connection_request import Outcome
+from acs.api.history import parameters_at
 from acs.api.services import Services
 from acs.domain.tasks import (
     AnyTask,
@@ -54,7 +55,7 @@ class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     password: str
 
 
-def _actor(headers: Any) -> str:
+def actor_of(headers: Any) -> str:
     return str(headers.get(ACTOR_HEADER) or "api")[:200]
 
 
@@ -117,9 +118,13 @@ class DeviceController(Controller):
         return device
 
     @get("/{device_id:str}/parameters")
-    async def get_parameters(self, services: Services, device_id: str) -> list[ParameterRow]:
-        """The device's current parameter values."""
+    async def get_parameters(
+        self, services: Services, device_id: str, at: datetime | None = None
+    ) -> list[ParameterRow]:
+        """The device's current parameter values (`?at=`: as the ACS knew them then)."""
         await _known(services, device_id)
+        if at is not None:
+            return await parameters_at(services, device_id, at)
         return await services.run(services.read.parameters, device_id)
 
     @get("/{device_id:str}/tasks")
@@ -140,7 +145,7 @@ class DeviceController(Controller):
         """Queue a task and ask the device to connect now (`?connection_request=false`: wait
         for its next session)."""
         task = parse_task(data.type, data.parameters)
-        return await _queue(services, device_id, task, _actor(headers), connection_request)
+        return await _queue(services, device_id, task, actor_of(headers), connection_request)
 
     @post("/{device_id:str}/reboot", status_code=201)
     async def reboot(
@@ -151,7 +156,9 @@ class DeviceController(Controller):
         connection_request: bool = True,
     ) -> CreatedTask:
         """Queue a reboot."""
-        return await _queue(services, device_id, RebootTask(), _actor(headers), connection_request)
+        return await _queue(
+            services, device_id, RebootTask(), actor_of(headers), connection_request
+        )
 
     @post("/{device_id:str}/factory-reset", status_code=201)
     async def factory_reset(
@@ -163,7 +170,7 @@ class DeviceController(Controller):
     ) -> CreatedTask:
         """Queue a factory reset."""
         task = FactoryResetTask()
-        return await _queue(services, device_id, task, _actor(headers), connection_request)
+        return await _queue(services, device_id, task, actor_of(headers), connection_request)
 
     @put("/{device_id:str}/connection-request-credentials", status_code=204)
     async def set_credentials(
@@ -175,7 +182,7 @@ class DeviceController(Controller):
             device_id,
             data.username,
             data.password,
-            _actor(headers),
+            actor_of(headers),
         )
         await services.wait_for_read_model(position)
 

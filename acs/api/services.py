@@ -16,6 +16,7 @@ from acs.adapters.settings import Settings
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
 from acs.application.devices import DeviceCommands
+from acs.application.presets import PresetCommands
 from acs.application.uploads import Uploads
 from acs.projections.queries import ReadModel
 from acs.projections.runner import ProjectionRunner
@@ -37,6 +38,7 @@ class Services(msgspec.Struct, kw_only=True):
     uploads: Uploads
     projector: ProjectionRunner
     executor: ThreadPoolExecutor
+    presets: PresetCommands
     connection_requests: ConnectionRequests | None = None
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -14,6 +14,7 @@ from acs.adapters.event_store import EventStore
 from acs.adapters.secrets import SecretBox
 from acs.adapters.session_store import SessionStore
 from acs.application.devices import decide_and_append, now
+from acs.application.provisioning import MAX_ROUNDS, Provisioner
 from acs.application.uploads import UploadLinks
 from acs.domain import session as machine
 from acs.domain.codec import CodecError, UnknownMethodError, decode, encode
@@ -26,7 +27,7 @@ from acs.domain.decide import (
     request_download,
     send_rpc,
 )
-from acs.domain.device import Device, DeviceNotFoundError, next_task
+from acs.domain.device import Device, DeviceNotFoundError, next_task, project
 from acs.domain.device_id import aggregate_id, device_id
 from acs.domain.events import DeviceEvent
 from acs.domain.messages import (
@@ -72,9 +73,15 @@ class CwmpService:
     """Runs CWMP sessions against the event store; one call per HTTP request."""
 
     def __init__(
-        self, store: EventStore, sessions: SessionStore, box: SecretBox, links: UploadLinks
+        self,
+        store: EventStore,
+        sessions: SessionStore,
+        box: SecretBox,
+        links: UploadLinks,
+        provisioner: Provisioner | None = None,
     ) -> None:
         self.store, self.sessions, self.box, self.links = store, sessions, box, links
+        self.provisioner = provisioner
 
     def handle(self, exchange: Exchange) -> Reply:
         """Answer one CPE request; protocol errors become SOAP Faults, never lost state."""
@@ -170,23 +177,32 @@ class CwmpService:
         chosen: list[AcsRequest] = []
         aggregate = aggregate_id(session.device_id)
 
+        rounds = session.provision_rounds
+
         def decision(current: Device | None) -> list[DeviceEvent]:
+            nonlocal rounds
             chosen.clear()
-            task = next_task(current, session.id) if current else None
-            if current is None or task is None:
+            rounds = session.provision_rounds
+            if current is None:
                 return []
+            at = now()
+            queued: list[DeviceEvent] = []
+            task = next_task(current, session.id)
+            if task is None and rounds < MAX_ROUNDS and self.provisioner is not None:
+                rounds += 1
+                queued = self.provisioner.queue(current, session.event_codes, at)
+                current = project(current, queued) or current
+                task = next_task(current, session.id)
+            if task is None:
+                return queued
             upload_url = self.links.url(base_url, aggregate, task.task_id)
-            request, events = send_rpc(
-                current,
-                task_id=task.task_id,
-                session_id=session.id,
-                upload_url=upload_url,
-                at=now(),
-            )
+            request, sent = send_rpc(current, task_id=task.task_id, session_id=session.id,
+                                     upload_url=upload_url, at=at)  # fmt: skip
             chosen.append(request)
-            return events
+            return queued + sent
 
         decide_and_append(self.store, session.device_id, decision)
+        session = msgspec.structs.replace(session, provision_rounds=rounds)
         if not chosen:
             return machine.finish(session)
         return machine.send(session, self._unsealed(chosen[0]), secrets.token_hex(6))

@@ -24,6 +24,7 @@ from acs.domain.events import (
     TaskQueued,
 )
 from acs.domain.messages import ParameterValue
+from acs.domain.provisioning import PresetRun, preset_of
 from acs.domain.task_steps import Progress
 from acs.domain.tasks import IDEMPOTENT_TYPES, AnyTask, task_type
 
@@ -51,6 +52,7 @@ class OpenTask(msgspec.Struct, frozen=True):
     progress: Progress = Progress()
     file_id: str = ""
     sent_at: datetime | None = None
+    actor: str = ""
 
     @property
     def type(self) -> str:
@@ -73,6 +75,10 @@ class Device(msgspec.Struct, frozen=True):
     device_id: str
     parameters: dict[str, KnownParameter]
     manufacturer: str = ""
+    oui: str = ""
+    product_class: str = ""
+    serial_number: str = ""
+    presets: dict[str, PresetRun] = {}
     tasks: tuple[OpenTask, ...] = ()
     last_inform: datetime | None = None
     credentials: Credentials | None = None
@@ -121,13 +127,16 @@ def _(event: InformReceived, state: Device | None) -> Device:
         parameters=known,
         last_inform=event.timestamp,
         manufacturer=event.manufacturer or base.manufacturer,
+        oui=event.oui or base.oui,
+        product_class=event.product_class or base.product_class,
+        serial_number=event.serial_number or base.serial_number,
     )
 
 
 @evolve.register
 def _(event: TaskQueued, state: Device | None) -> Device:
     device = _advance(state, event)
-    task = OpenTask(task_id=event.task_id, task=event.task)
+    task = OpenTask(task_id=event.task_id, task=event.task, actor=event.actor)
     return msgspec.structs.replace(device, tasks=(*device.tasks, task))
 
 
@@ -174,12 +183,29 @@ def _(event: FileReceived, state: Device | None) -> Device:
 
 @evolve.register
 def _(event: TaskCompleted, state: Device | None) -> Device:
-    return _without_task(_advance(state, event), event.task_id)
+    device = _advance(state, event)
+    return _without_task(_preset_ran(device, event.task_id, event.timestamp, False), event.task_id)
 
 
 @evolve.register
 def _(event: TaskFaulted, state: Device | None) -> Device:
-    return _without_task(_advance(state, event), event.task_id)
+    device = _advance(state, event)
+    return _without_task(_preset_ran(device, event.task_id, event.timestamp, True), event.task_id)
+
+
+def _preset_ran(device: Device, task_id: str, at: datetime, faulted: bool) -> Device:
+    """Keep count of how a preset's tasks go, for its backoff and periodic reads."""
+    task = device.task(task_id)
+    name = preset_of(task.actor) if task else None
+    if task is None or name is None:
+        return device
+    run = device.presets.get(name, PresetRun())
+    if faulted:
+        run = msgspec.structs.replace(run, failures=run.failures + 1, faulted_at=at)
+    else:
+        read = at if task.type == "get_params" else run.read_at
+        run = PresetRun(done_at=at, read_at=read, failures=0, faulted_at=None)
+    return msgspec.structs.replace(device, presets={**device.presets, name: run})
 
 
 @evolve.register

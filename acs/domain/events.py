@@ -14,6 +14,7 @@ from uuid import UUID
 import msgspec
 
 from acs.domain.messages import ArgStruct, ParameterValue, SetParameterValuesFault
+from acs.domain.presets import PresetDefinition
 from acs.domain.tasks import AnyTask, AttributeChange
 
 
@@ -182,6 +183,21 @@ class ConnectionRequested(DeviceEvent, frozen=True, kw_only=True):
     task_id: str = ""
 
 
+class PresetSaved(DeviceEvent, frozen=True, kw_only=True):
+    """An operator created or changed a preset (its own aggregate, keyed by its name)."""
+
+    name: str
+    definition: PresetDefinition
+    actor: str
+
+
+class PresetDeleted(DeviceEvent, frozen=True, kw_only=True):
+    """An operator deleted a preset."""
+
+    name: str
+    actor: str
+
+
 EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "InformReceived.v1": InformReceived,
     "TaskQueued.v1": TaskQueued,
@@ -197,6 +213,8 @@ EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "FileReceived.v1": FileReceived,
     "ConnectionRequestCredentialsSet.v1": ConnectionRequestCredentialsSet,
     "ConnectionRequested.v1": ConnectionRequested,
+    "PresetSaved.v1": PresetSaved,
+    "PresetDeleted.v1": PresetDeleted,
 }
 """Stored topic of each event class; a stored topic must resolve forever."""
 

@@ -77,6 +77,8 @@ class Session(msgspec.Struct, frozen=True):
     pending_id: str = ""
     sent: int = 0
     timeout: int | None = None
+    event_codes: tuple[str, ...] = ()
+    provision_rounds: int = 0
 
 
 class Step(msgspec.Struct, frozen=True):
@@ -107,6 +109,7 @@ def receive(session: Session, envelope: Envelope | None) -> Step:
                 phase=Phase.CPE_REQUESTS,
                 version=envelope.version,
                 timeout=_bounded(envelope.session_timeout),
+                event_codes=tuple(e.event_code for e in message.events),
             )
             reply = msgspec.structs.replace(
                 _reply(started, envelope, InformResponse()),

@@ -16,7 +16,14 @@ import msgspec
 import psycopg
 from psycopg.types.json import Jsonb
 
-from acs.domain.events import ConnectionRequested, DeviceEvent, InformReceived, RpcAnswered
+from acs.domain.events import (
+    ConnectionRequested,
+    DeviceEvent,
+    InformReceived,
+    PresetDeleted,
+    PresetSaved,
+    RpcAnswered,
+)
 from acs.domain.summary import host_of, summarize
 
 
@@ -99,7 +106,9 @@ def _(event: ConnectionRequested, change: DeviceChange) -> None:
 
 
 def fold(changes: dict[UUID, DeviceChange], event: DeviceEvent) -> None:
-    """Fold one event into the batch's changes."""
+    """Fold one event into the batch's changes (preset events are not about devices)."""
+    if isinstance(event, PresetSaved | PresetDeleted):
+        return
     aggregate = event.originator_id
     change = changes.get(aggregate)
     if change is None:

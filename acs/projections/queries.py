@@ -206,3 +206,32 @@ class ReadModel:
         with self.pool.connection() as conn:
             row = conn.execute("SELECT position FROM projection_tracking").fetchone()
         return int(row[0]) if row else 0
+
+
+class Preset(msgspec.Struct, frozen=True):
+    """A preset with its definition, last change, and how its tasks fare."""
+
+    name: str
+    definition: dict[str, Any]
+    version: int
+    updated_at: datetime
+    actor: str
+    tasks_done: int
+    tasks_faulted: int
+    tasks_open: int
+
+
+_PRESETS = """SELECT p.name, p.definition, p.version, p.updated_at, p.actor,
+    count(t.id) FILTER (WHERE t.status = 'done'),
+    count(t.id) FILTER (WHERE t.status = 'fault'),
+    count(t.id) FILTER (WHERE t.status IN ('pending', 'sent'))
+FROM presets p LEFT JOIN tasks t ON t.actor = 'preset:' || p.name
+WHERE NOT p.deleted AND (%(name)s::text IS NULL OR p.name = %(name)s)
+GROUP BY p.name ORDER BY p.weight, p.name"""
+
+
+def presets(pool: ConnectionPool, name: str | None = None) -> list[Preset]:
+    """Active presets (or one of them), with counts of their tasks by outcome."""
+    with pool.connection() as conn:
+        rows = conn.execute(_PRESETS, {"name": name}).fetchall()
+    return [Preset(*row) for row in rows]

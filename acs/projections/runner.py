@@ -18,7 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
-from acs.projections import devices, parameters, tasks
+from acs.projections import devices, parameters, presets, tasks
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ _READ_MODEL_TABLES = (
     "parameters",
     "tasks",
     "devices",
+    "presets",
 )
 
 _TRACK = """UPDATE projection_tracking SET position = %s, applied_at = now(),
@@ -46,6 +47,7 @@ class BatchChanges(msgspec.Struct):
         default_factory=parameters.ParameterChanges
     )
     tasks: dict[str, tasks.TaskChange] = msgspec.field(default_factory=dict)
+    presets: dict[str, presets.PresetChange] = msgspec.field(default_factory=dict)
 
 
 def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
@@ -55,6 +57,7 @@ def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
         devices.fold(changes.devices, n.event)
         parameters.fold(n.event, changes.parameters, n.position)
         tasks.fold(changes.tasks, n.event)
+        presets.fold(changes.presets, n.event)
     return changes
 
 
@@ -71,6 +74,7 @@ def flush_batch(
     _stage(on_stage, "parameters")
     tasks.flush(cur, changes.tasks)
     _stage(on_stage, "tasks")
+    presets.flush(cur, changes.presets)
 
 
 def _stage(on_stage: Stage | None, name: str) -> None:
