@@ -1,4 +1,4 @@
-"""The `acs` command: serve, migrate, projections rebuild, simulate."""
+"""The `acs` command: serve, migrate, projections rebuild, simulate, replay."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from acs.adapters.embedded_postgres import EmbeddedPostgres
@@ -41,9 +42,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
     """Apply migrations and serve HTTP until interrupted."""
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
+    from acs.adapters.metrics_dir import shared_metrics_dir  # noqa: PLC0415
     from acs.adapters.migrations import migrate  # noqa: PLC0415
 
-    with database(settings) as url:
+    with database(settings) as url, shared_metrics_dir():
         for name in migrate(url):
             log.info("migration %s applied", name)
         os.environ["ACS_DATABASE_URL"] = url  # the workers read it
@@ -83,6 +85,46 @@ def rebuild(_: argparse.Namespace, settings: Settings) -> None:
             count = ProjectionRunner(store, pool, url).rebuild()
         store.close()
     print(f"read model rebuilt from {count} events")
+
+
+def replay(args: argparse.Namespace, settings: Settings) -> None:
+    """Print a device's history as a timeline, then its parameters at the end."""
+    from acs.adapters.event_store import EventStore, datastore_for  # noqa: PLC0415
+    from acs.adapters.migrations import migrate  # noqa: PLC0415
+    from acs.application.history import History  # noqa: PLC0415
+    from acs.domain.device import DeviceNotFoundError  # noqa: PLC0415
+
+    with database(settings) as url:
+        migrate(url)
+        store = EventStore(datastore_for(url, pool_size=1))
+        try:
+            for text in History(store).report(args.device_id, args.until):
+                print(text)
+        except DeviceNotFoundError:
+            raise SystemExit(f"no device {args.device_id}") from None
+        finally:
+            store.close()
+
+
+def moment(text: str) -> datetime:
+    """An ISO 8601 time with its time zone, for `--until`."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    if at.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone: {text}Z or {text}+02:00")
+    return at
+
+
+def replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """The `replay` sub-command: a device's history as a readable timeline."""
+    cmd = commands.add_parser("replay", help="print a device's history as a timeline")
+    cmd.add_argument("device_id", metavar="DEVICE-ID", help="the device id, as the API shows it")
+    cmd.add_argument(
+        "--until", type=moment, metavar="TIME", help="stop at this ISO 8601 time (with zone)"
+    )
+    cmd.set_defaults(func=replay)
 
 
 def simulate(args: argparse.Namespace, _: Settings) -> None:
@@ -156,6 +198,7 @@ def parser() -> argparse.ArgumentParser:
         func=rebuild
     )
     simulate_parser(commands)
+    replay_parser(commands)
     return cli
 
 

@@ -109,6 +109,9 @@ SELECT originator_version, topic, state FROM (
 _EVENTS_AFTER = f"""SELECT originator_version, topic, state FROM {EVENTS_TABLE}
 WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"""
 
+_EVENTS_PAGE = f"""SELECT originator_version, notification_id, topic, state FROM {EVENTS_TABLE}
+WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version LIMIT %s"""
+
 
 def _event(aggregate: UUID, row: dict[str, Any]) -> DeviceEvent:
     return from_stored(row["topic"], row["state"], aggregate, row["originator_version"])
@@ -161,6 +164,12 @@ class EventStore:
         """Every event of a device, in order."""
         stored = self.events.select_events(aggregate)
         return [from_stored(s.topic, s.state, aggregate, s.originator_version) for s in stored]
+
+    def events_page(self, aggregate: UUID, after: int, limit: int) -> list[Notification]:
+        """Up to `limit` events of a device after a version, in order, with their positions."""
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            rows = cur.execute(_EVENTS_PAGE, (aggregate, after, limit), prepare=True).fetchall()
+        return [Notification(r["notification_id"], _event(aggregate, r)) for r in rows]
 
     def append(self, events: Sequence[DeviceEvent], state: Device | None = None) -> list[int]:
         """Append events atomically; `state` (after them) may be snapshotted."""

@@ -1,4 +1,4 @@
-"""Files the ACS keeps (uploads from devices), in PostgreSQL."""
+"""Files the ACS keeps (uploads from devices, operators' files), in PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from psycopg_pool import ConnectionPool
 
 _INSERT = """INSERT INTO files (id, device_id, task_id, file_type, content_type, size, sha256, data)
 VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"""
-_META = """SELECT id, device_id, task_id, file_type, content_type, size, sha256, created_at
-FROM files WHERE id = %s"""
-_DATA = "SELECT content_type, data FROM files WHERE id = %s"
+_META = """SELECT id, device_id, task_id, file_type, content_type, size, sha256, created_at,
+    name, vendor, product_class, version, actor
+FROM files WHERE id = %s AND deleted_at IS NULL"""
+_DATA = "SELECT content_type, data FROM files WHERE id = %s AND deleted_at IS NULL"
 _DELETE = "DELETE FROM files WHERE id = %s"
 
 
@@ -28,6 +29,11 @@ class StoredFile(msgspec.Struct, frozen=True):
     size: int
     sha256: str
     created_at: datetime
+    name: str = ""
+    vendor: str = ""
+    product_class: str = ""
+    version: str = ""
+    actor: str = ""
 
 
 class FileStore:

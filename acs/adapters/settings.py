@@ -36,6 +36,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ACS_STATE_CACHE_SIZE: device states each worker keeps in memory (0: none)."""
     transfer_timeout: float = 3600.0
     """ACS_TRANSFER_TIMEOUT: seconds a download or upload may take before its task faults."""
+    max_file_bytes: int = 256 * 1024 * 1024
+    """ACS_MAX_FILE_BYTES: largest file operators may store with POST /api/files (413 above)."""
+    campaign_interval: float = 5.0
+    """ACS_CAMPAIGN_INTERVAL: seconds between two rounds of the campaign and bulk driver."""
+    webhook_retry_base: float = 1.0
+    """ACS_WEBHOOK_RETRY_BASE: seconds before a failed webhook request's first retry (doubled
+    after each failure in a row)."""
+    webhook_retry_max: float = 300.0
+    """ACS_WEBHOOK_RETRY_MAX: the longest wait between two attempts of a webhook request."""
+    webhook_timeout: float = 10.0
+    """ACS_WEBHOOK_TIMEOUT: seconds to wait for a webhook receiver's answer."""
 
 
 _ENV = {
@@ -50,6 +61,11 @@ _ENV = {
     "connection_request_timeout": "ACS_CONNECTION_REQUEST_TIMEOUT",
     "transfer_timeout": "ACS_TRANSFER_TIMEOUT",
     "state_cache_size": "ACS_STATE_CACHE_SIZE",
+    "max_file_bytes": "ACS_MAX_FILE_BYTES",
+    "campaign_interval": "ACS_CAMPAIGN_INTERVAL",
+    "webhook_retry_base": "ACS_WEBHOOK_RETRY_BASE",
+    "webhook_retry_max": "ACS_WEBHOOK_RETRY_MAX",
+    "webhook_timeout": "ACS_WEBHOOK_TIMEOUT",
 }
 
 

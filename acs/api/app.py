@@ -19,22 +19,32 @@ from acs.adapters.secrets import SecretBox, secret_keys
 from acs.adapters.session_store import SessionStore
 from acs.adapters.settings import Settings, settings_from_env
 from acs.adapters.state_cache import StateCache
+from acs.adapters.webhook_store import WebhookStore
+from acs.api.campaigns import BulkController, CampaignController
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
+from acs.api.fleet_files import delete_file, list_files, serve_file, upload_handler
 from acs.api.history import HistoryController
+from acs.api.metrics import HttpMetrics, metrics_endpoint
 from acs.api.presets import PresetController
 from acs.api.services import Services
+from acs.api.webhooks import WebhookController, build_delivery
+from acs.application.campaign_driver import JobDriver
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
 from acs.application.devices import DeviceCommands
+from acs.application.fleet import build_fleet
 from acs.application.presets import PresetCommands
 from acs.application.provisioning import PresetCatalog, Provisioner
 from acs.application.uploads import UploadLinks, UploadRejectedError, Uploads
+from acs.application.webhooks import Webhooks, topics_by_type
 from acs.domain.device import DeviceNotFoundError
 from acs.domain.preset_commands import PresetExistsError, PresetNotFoundError
 from acs.domain.presets import PresetError
+from acs.domain.tags import InvalidTagError
 from acs.domain.tasks import TaskSpecError
+from acs.projections.device_filter import DeviceQueryError
 from acs.projections.queries import ReadModel
 from acs.projections.runner import ProjectionRunner
 
@@ -52,12 +62,15 @@ def build_services(settings: Settings, url: str) -> Services:
     box, links = SecretBox(keys), UploadLinks(keys[0])
     sessions = SessionStore(pool, settings.session_timeout)
     files = FileStore(pool)
+    fleet = build_fleet(store, pool, keys[0])
+    provisioner = Provisioner(PresetCatalog(pool))
     services = Services(
         settings=settings,
         store=store,
         pool=pool,
-        cwmp=CwmpService(store, sessions, box, links, Provisioner(PresetCatalog(pool))),
+        cwmp=CwmpService(store, sessions, box, links, provisioner, downloads=fleet.links),
         presets=PresetCommands(store),
+        webhooks=Webhooks(WebhookStore(pool, topics_by_type()), box),
         commands=DeviceCommands(store, box),
         read=ReadModel(pool),
         files=files,
@@ -73,7 +86,19 @@ def build_services(settings: Settings, url: str) -> Services:
         pending_for=settings.session_timeout,
         run=services.run,
     )
+    services.webhook_delivery = build_delivery(services)
+    services.fleet = fleet
     return services
+
+
+def build_driver(services: Services, url: str) -> JobDriver | None:
+    """The campaign and bulk driver of a worker (on its event loop)."""
+    if services.fleet is None:
+        return None
+    return JobDriver(url=url, pool=services.pool, store=services.store,
+                     campaigns=services.fleet.campaigns, commands=services.commands,
+                     requests=services.connection_requests, run=services.run,
+                     interval=services.settings.campaign_interval)  # fmt: skip
 
 
 class TransferExpiry:
@@ -145,6 +170,7 @@ def _busy(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, objec
 def create_app(settings: Settings, database_url: str) -> Litestar:
     """The ACS as an ASGI application on an already migrated database."""
     holder: dict[str, Any] = {}
+    http = HttpMetrics()
 
     def startup() -> None:
         services = holder["services"] = build_services(settings, database_url)
@@ -152,6 +178,19 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
         holder["expiry"].start()
         if settings.run_projections:
             services.projector.start()
+        if services.webhook_delivery is not None:
+            services.webhook_delivery.start()
+
+    async def start_driver() -> None:
+        services: Services = holder["services"]
+        holder["driver"] = build_driver(services, database_url)
+        if holder["driver"] is not None:
+            holder["driver"].start()
+
+    async def stop_driver() -> None:
+        driver = holder.pop("driver", None)
+        if driver is not None:
+            await driver.stop()
 
     def shutdown() -> None:
         services = holder.pop("services", None)
@@ -159,6 +198,8 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             holder.pop("expiry").stop()
         if services is not None:
             services.projector.stop()
+            if services.webhook_delivery is not None:
+                services.webhook_delivery.stop()
             services.executor.shutdown(wait=True)
             services.pool.close()
             services.store.close()
@@ -174,13 +215,24 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             get_task,
             get_stats,
             get_projection_status,
+            WebhookController,
+            metrics_endpoint(http),
+            upload_handler(settings.max_file_bytes),
+            list_files,
+            delete_file,
+            serve_file,
+            CampaignController,
+            BulkController,
         ],
+        middleware=[http.middleware],
         dependencies={"services": Provide(lambda: holder["services"], sync_to_thread=False)},
-        on_startup=[startup],
-        on_shutdown=[shutdown],
+        on_startup=[startup, start_driver],
+        on_shutdown=[stop_driver, shutdown],
         exception_handlers={
             DeviceNotFoundError: _not_found,
             TaskSpecError: _bad_task,
+            DeviceQueryError: _bad_task,
+            InvalidTagError: _bad_task,
             PresetError: _bad_task,
             PresetNotFoundError: _no_preset,
             PresetExistsError: _preset_exists,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import Provide
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
 
 from acs.adapters.connection_request import Outcome
+from acs.api.device_search import PAGE_HEADERS, SEARCH_DESCRIPTION, device_query, page_headers
 from acs.api.history import parameters_at
 from acs.api.services import Services
+from acs.application.downloads import with_file
 from acs.domain.tasks import (
     AnyTask,
     FactoryResetTask,
@@ -21,6 +23,7 @@ from acs.domain.tasks import (
     shown_parameters,
     task_type,
 )
+from acs.projections.device_filter import DeviceQuery
 from acs.projections.queries import (
     DeviceDetail,
     DeviceSummary,
@@ -99,15 +102,18 @@ class DeviceController(Controller):
     path = "/api/devices"
     tags = ["devices"]
 
-    @get("/")
+    @get(
+        "/",
+        description=SEARCH_DESCRIPTION,
+        response_headers=PAGE_HEADERS,
+        dependencies={"search": Provide(device_query, sync_to_thread=False)},
+    )
     async def list_devices(
-        self,
-        services: Services,
-        limit: Annotated[int, Parameter(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Parameter(ge=0)] = 0,
-    ) -> list[DeviceSummary]:
-        """A page of devices, ordered by id."""
-        return await services.run(services.read.devices, limit, offset)
+        self, request: Request[Any, Any, Any], services: Services, search: DeviceQuery
+    ) -> Response[list[DeviceSummary]]:
+        """Devices matching the search, a page at a time (`SEARCH_DESCRIPTION`)."""
+        page = await services.run(services.read.search_devices, search)
+        return Response(page.devices, headers=page_headers(request, page))
 
     @get("/{device_id:str}")
     async def get_device(self, services: Services, device_id: str) -> DeviceDetail:
@@ -145,6 +151,8 @@ class DeviceController(Controller):
         """Queue a task and ask the device to connect now (`?connection_request=false`: wait
         for its next session)."""
         task = parse_task(data.type, data.parameters)
+        if services.fleet is not None:
+            task = await services.run(with_file, task, data.parameters, services.fleet.catalog)
         return await _queue(services, device_id, task, actor_of(headers), connection_request)
 
     @post("/{device_id:str}/reboot", status_code=201)
@@ -185,6 +193,24 @@ class DeviceController(Controller):
             actor_of(headers),
         )
         await services.wait_for_read_model(position)
+
+    @put("/{device_id:str}/tags/{tag:str}", status_code=204)
+    async def tag_device(
+        self, services: Services, device_id: str, tag: str, headers: dict[str, str]
+    ) -> None:
+        """Tag the device (already tagged: nothing changes); searches see it at once."""
+        position = await services.run(services.commands.tag, device_id, tag, actor_of(headers))
+        if position is not None:
+            await services.wait_for_read_model(position)
+
+    @delete("/{device_id:str}/tags/{tag:str}", status_code=204)
+    async def untag_device(
+        self, services: Services, device_id: str, tag: str, headers: dict[str, str]
+    ) -> None:
+        """Take the tag off the device (not tagged: nothing changes)."""
+        position = await services.run(services.commands.untag, device_id, tag, actor_of(headers))
+        if position is not None:
+            await services.wait_for_read_model(position)
 
 
 async def _known(services: Services, device_id: str) -> None:

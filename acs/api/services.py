@@ -16,8 +16,11 @@ from acs.adapters.settings import Settings
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
 from acs.application.devices import DeviceCommands
+from acs.application.fleet import Fleet
 from acs.application.presets import PresetCommands
 from acs.application.uploads import Uploads
+from acs.application.webhook_delivery import WebhookDelivery
+from acs.application.webhooks import Webhooks
 from acs.projections.queries import ReadModel
 from acs.projections.runner import ProjectionRunner
 
@@ -39,7 +42,10 @@ class Services(msgspec.Struct, kw_only=True):
     projector: ProjectionRunner
     executor: ThreadPoolExecutor
     presets: PresetCommands
+    webhooks: Webhooks
     connection_requests: ConnectionRequests | None = None
+    webhook_delivery: WebhookDelivery | None = None
+    fleet: Fleet | None = None
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call (database, event store) in the worker's thread pool."""

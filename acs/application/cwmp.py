@@ -14,6 +14,7 @@ from acs.adapters.event_store import EventStore
 from acs.adapters.secrets import SecretBox
 from acs.adapters.session_store import SessionStore
 from acs.application.devices import decide_and_append, now
+from acs.application.downloads import DownloadLinks
 from acs.application.provisioning import MAX_ROUNDS, Provisioner
 from acs.application.uploads import UploadLinks
 from acs.domain import session as machine
@@ -27,7 +28,7 @@ from acs.domain.decide import (
     request_download,
     send_rpc,
 )
-from acs.domain.device import Device, DeviceNotFoundError, next_task, project
+from acs.domain.device import Device, DeviceNotFoundError, OpenTask, next_task, project
 from acs.domain.device_id import aggregate_id, device_id
 from acs.domain.events import DeviceEvent
 from acs.domain.messages import (
@@ -79,9 +80,11 @@ class CwmpService:
         box: SecretBox,
         links: UploadLinks,
         provisioner: Provisioner | None = None,
+        *,
+        downloads: DownloadLinks | None = None,
     ) -> None:
         self.store, self.sessions, self.box, self.links = store, sessions, box, links
-        self.provisioner = provisioner
+        self.provisioner, self.downloads = provisioner, downloads
 
     def handle(self, exchange: Exchange) -> Reply:
         """Answer one CPE request; protocol errors become SOAP Faults, never lost state."""
@@ -197,7 +200,8 @@ class CwmpService:
                 return queued
             upload_url = self.links.url(base_url, aggregate, task.task_id)
             request, sent = send_rpc(current, task_id=task.task_id, session_id=session.id,
-                                     upload_url=upload_url, at=at)  # fmt: skip
+                                     upload_url=upload_url, at=at,
+                                     download_url=self._download_url(task, base_url))  # fmt: skip
             chosen.append(request)
             return queued + sent
 
@@ -206,6 +210,13 @@ class CwmpService:
         if not chosen:
             return machine.finish(session)
         return machine.send(session, self._unsealed(chosen[0]), secrets.token_hex(6))
+
+    def _download_url(self, task: OpenTask, base_url: str) -> str:
+        """The signed URL of a stored file a download task names (`file_id`), else ""."""
+        file_id = getattr(task.task, "file_id", "")
+        if not file_id or self.downloads is None:
+            return ""
+        return self.downloads.url(base_url, file_id, task.task_id)
 
     def _unsealed(self, request: AcsRequest) -> AcsRequest:
         """The RPC as the CPE must receive it: sealed secrets opened at the last moment."""

@@ -99,6 +99,26 @@ class DeviceCommands:
         )
         return positions[-1]
 
+    def tag(self, device_id: str, tag: str, actor: str) -> int | None:
+        """Tag a device; returns the event's log position, None if it carried the tag."""
+        at = now()
+        _, _, positions = decide_and_append(
+            self.store,
+            device_id,
+            lambda d: decide.tag_device(_known(d, device_id), tag=tag, actor=actor, at=at),
+        )
+        return positions[-1] if positions else None
+
+    def untag(self, device_id: str, tag: str, actor: str) -> int | None:
+        """Untag a device; returns the event's log position, None if it lacked the tag."""
+        at = now()
+        _, _, positions = decide_and_append(
+            self.store,
+            device_id,
+            lambda d: decide.untag_device(_known(d, device_id), tag=tag, actor=actor, at=at),
+        )
+        return positions[-1] if positions else None
+
     def expire_transfers(self, device_id: str, task_ids: list[str], timeout: float) -> int:
         """Fault the transfers of a device that waited longer than `timeout` seconds."""
         at = now()

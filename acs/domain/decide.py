@@ -21,6 +21,8 @@ from acs.domain.events import (
     ConnectionRequestCredentialsSet,
     ConnectionRequested,
     DeviceEvent,
+    DeviceTagged,
+    DeviceUntagged,
     DownloadRequested,
     FileReceived,
     InformReceived,
@@ -42,6 +44,7 @@ from acs.domain.messages import (
     RequestDownload,
     TransferComplete,
 )
+from acs.domain.tags import checked_tag
 from acs.domain.task_steps import Context, Continue, Finish, expected_response, outcome, request_for
 from acs.domain.tasks import HIDDEN, AnyTask
 
@@ -119,13 +122,20 @@ def queue_task(
 
 
 def send_rpc(
-    device: Device, *, task_id: str, session_id: str, upload_url: str = "", at: datetime
+    device: Device,
+    *,
+    task_id: str,
+    session_id: str,
+    upload_url: str = "",
+    download_url: str = "",
+    at: datetime,
 ) -> tuple[AcsRequest, list[DeviceEvent]]:
     """Send the RPC of a task's current step; its command key is the task id."""
     task = device.task(task_id)
     if task is None:
         raise UnknownTaskError(task_id)
-    ctx = Context(command_key=task_id, known_types=known_types(device), upload_url=upload_url)
+    ctx = Context(command_key=task_id, known_types=known_types(device), upload_url=upload_url,
+                  download_url=download_url)  # fmt: skip
     request = request_for(task.task, task.progress, ctx)
     sent = RpcSent(
         **_seq(device, at).head(),
@@ -318,3 +328,21 @@ def record_connection_request(
             **_seq(device, at).head(), url=url, outcome=outcome, detail=detail, task_id=task_id
         )
     ]
+
+
+def tag_device(device: Device | None, *, tag: str, actor: str, at: datetime) -> list[DeviceEvent]:
+    """Put a tag on the device; a tag it already carries records nothing."""
+    if device is None:
+        raise DeviceNotFoundError
+    if checked_tag(tag) in device.tags:
+        return []
+    return [DeviceTagged(**_seq(device, at).head(), tag=tag, actor=actor)]
+
+
+def untag_device(device: Device | None, *, tag: str, actor: str, at: datetime) -> list[DeviceEvent]:
+    """Take a tag off the device; a tag it does not carry records nothing."""
+    if device is None:
+        raise DeviceNotFoundError
+    if checked_tag(tag) not in device.tags:
+        return []
+    return [DeviceUntagged(**_seq(device, at).head(), tag=tag, actor=actor)]

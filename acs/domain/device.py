@@ -13,6 +13,8 @@ from acs.domain.events import (
     ConnectionRequestCredentialsSet,
     ConnectionRequested,
     DeviceEvent,
+    DeviceTagged,
+    DeviceUntagged,
     FileReceived,
     InformReceived,
     RpcAnswered,
@@ -83,6 +85,7 @@ class Device(msgspec.Struct, frozen=True):
     last_inform: datetime | None = None
     credentials: Credentials | None = None
     last_connection_request: datetime | None = None
+    tags: tuple[str, ...] = ()
 
     def task(self, task_id: str) -> OpenTask | None:
         """The open task with this id, if any."""
@@ -217,6 +220,18 @@ def _(event: ConnectionRequestCredentialsSet, state: Device | None) -> Device:
 @evolve.register
 def _(event: ConnectionRequested, state: Device | None) -> Device:
     return msgspec.structs.replace(_advance(state, event), last_connection_request=event.timestamp)
+
+
+@evolve.register
+def _(event: DeviceTagged, state: Device | None) -> Device:
+    device = _advance(state, event)
+    return msgspec.structs.replace(device, tags=tuple(sorted({*device.tags, event.tag})))
+
+
+@evolve.register
+def _(event: DeviceUntagged, state: Device | None) -> Device:
+    device = _advance(state, event)
+    return msgspec.structs.replace(device, tags=tuple(t for t in device.tags if t != event.tag))
 
 
 def _with_task(device: Device, task_id: str, **changes: object) -> Device:

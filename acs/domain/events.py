@@ -13,6 +13,7 @@ from uuid import UUID
 
 import msgspec
 
+from acs.domain.campaigns import BulkDefinition, CampaignDefinition
 from acs.domain.messages import ArgStruct, ParameterValue, SetParameterValuesFault
 from acs.domain.presets import PresetDefinition
 from acs.domain.tasks import AnyTask, AttributeChange
@@ -183,6 +184,20 @@ class ConnectionRequested(DeviceEvent, frozen=True, kw_only=True):
     task_id: str = ""
 
 
+class DeviceTagged(DeviceEvent, frozen=True, kw_only=True):
+    """An operator (the actor) put a tag on the device."""
+
+    tag: str
+    actor: str
+
+
+class DeviceUntagged(DeviceEvent, frozen=True, kw_only=True):
+    """An operator (the actor) took a tag off the device."""
+
+    tag: str
+    actor: str
+
+
 class PresetSaved(DeviceEvent, frozen=True, kw_only=True):
     """An operator created or changed a preset (its own aggregate, keyed by its name)."""
 
@@ -195,6 +210,44 @@ class PresetDeleted(DeviceEvent, frozen=True, kw_only=True):
     """An operator deleted a preset."""
 
     name: str
+    actor: str
+
+
+class CampaignCreated(DeviceEvent, frozen=True, kw_only=True):
+    """An operator started a firmware campaign (its own aggregate, keyed by its id)."""
+
+    campaign_id: str
+    definition: CampaignDefinition
+    actor: str
+
+
+class CampaignPaused(DeviceEvent, frozen=True, kw_only=True):
+    """A campaign was paused: by an operator, or by its stop rule (actor `campaign:<id>`)."""
+
+    campaign_id: str
+    reason: str
+    actor: str
+
+
+class CampaignResumed(DeviceEvent, frozen=True, kw_only=True):
+    """An operator resumed a paused campaign."""
+
+    campaign_id: str
+    actor: str
+
+
+class CampaignCompleted(DeviceEvent, frozen=True, kw_only=True):
+    """No device is left for the campaign: every selected one was tried."""
+
+    campaign_id: str
+    actor: str
+
+
+class BulkCreated(DeviceEvent, frozen=True, kw_only=True):
+    """An operator asked for one task on many devices (its own aggregate, keyed by its id)."""
+
+    bulk_id: str
+    definition: BulkDefinition
     actor: str
 
 
@@ -213,8 +266,15 @@ EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "FileReceived.v1": FileReceived,
     "ConnectionRequestCredentialsSet.v1": ConnectionRequestCredentialsSet,
     "ConnectionRequested.v1": ConnectionRequested,
+    "DeviceTagged.v1": DeviceTagged,
+    "DeviceUntagged.v1": DeviceUntagged,
     "PresetSaved.v1": PresetSaved,
     "PresetDeleted.v1": PresetDeleted,
+    "CampaignCreated.v1": CampaignCreated,
+    "CampaignPaused.v1": CampaignPaused,
+    "CampaignResumed.v1": CampaignResumed,
+    "CampaignCompleted.v1": CampaignCompleted,
+    "BulkCreated.v1": BulkCreated,
 }
 """Stored topic of each event class; a stored topic must resolve forever."""
 
@@ -235,4 +295,6 @@ AnyDeviceEvent = (
     | FileReceived
     | ConnectionRequestCredentialsSet
     | ConnectionRequested
+    | DeviceTagged
+    | DeviceUntagged
 )

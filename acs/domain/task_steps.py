@@ -69,11 +69,12 @@ class Progress(msgspec.Struct, frozen=True):
 
 
 class Context(msgspec.Struct, frozen=True):
-    """What building an RPC needs beyond the task: its command key, types, upload URL."""
+    """What building an RPC needs beyond the task: its command key, types, transfer URLs."""
 
     command_key: str
     known_types: dict[str, str] = {}
     upload_url: str = ""
+    download_url: str = ""
 
 
 class Facts(msgspec.Struct, frozen=True):
@@ -142,7 +143,7 @@ def request_for(spec: AnyTask, progress: Progress, ctx: Context) -> AcsRequest: 
             return Download(
                 command_key=key,
                 file_type=spec.file_type,
-                url=spec.url,
+                url=ctx.download_url if spec.file_id else spec.url,
                 username=spec.username,
                 password=spec.password,
                 file_size=spec.file_size,

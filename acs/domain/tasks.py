@@ -74,16 +74,19 @@ class FactoryResetTask(TaskSpec, frozen=True, tag="factory_reset"):
 class DownloadTask(TaskSpec, frozen=True, tag="download"):
     """Make the device download a file (Download); done at the matching TransferComplete.
 
-    `password` is stored sealed (encrypted) and never shown back.
+    `password` is stored sealed (encrypted) and never shown back. With `file_id` (a file
+    stored by `POST /api/files`) instead of `url`, the ACS puts a signed URL of its own in
+    the RPC when it sends it.
     """
 
-    url: str
+    url: str = ""
     file_type: str = "1 Firmware Upgrade Image"
     file_size: int = 0
     username: str = ""
     password: str = ""
     delay_seconds: int = 0
     target_file_name: str = ""
+    file_id: str = ""
 
 
 class UploadTask(TaskSpec, frozen=True, tag="upload"):
@@ -207,8 +210,10 @@ def _check(spec: AnyTask) -> None:  # noqa: PLR0912 - one rule per task type rea
         case AddObjectTask(object=path) | DeleteObjectTask(object=path):
             if not path.endswith(".") or path.startswith("."):
                 raise TaskSpecError(f"{task_type(spec)} needs an object path ending in '.'")
-        case DownloadTask(url=url, file_type=file_type):
-            if not _URL.match(url):
+        case DownloadTask(url=url, file_type=file_type, file_id=file_id):
+            if bool(url) == bool(file_id):
+                raise TaskSpecError("download needs either a url or a file_id")
+            if url and not _URL.match(url):
                 raise TaskSpecError("download needs an http, https or ftp url")
             if not _FILE_TYPE.match(file_type):
                 raise TaskSpecError("file_type must look like '1 Firmware Upgrade Image'")

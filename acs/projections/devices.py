@@ -1,8 +1,8 @@
 """The `devices` read model: one row per CPE with its summary.
 
 A batch of events is folded per device in log order (`fold`, pure); `flush` writes the net
-result with two set-based statements. Fields an event does not know stay NULL in the fold
-and leave the stored value as it is.
+result with two set-based statements, and a third for tags. Fields an event does not know
+stay NULL in the fold and leave the stored value as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from psycopg.types.json import Jsonb
 from acs.domain.events import (
     ConnectionRequested,
     DeviceEvent,
+    DeviceTagged,
+    DeviceUntagged,
     InformReceived,
     PresetDeleted,
     PresetSaved,
@@ -49,9 +51,11 @@ class DeviceChange(msgspec.Struct):
     rpc_methods: list[str] | None = None
     connection_request_outcome: str | None = None
     connection_request_at: datetime | None = None
+    tagged: dict[str, bool] = msgspec.field(default_factory=dict)
+    """Each tag the batch tagged (True) or untagged (False) the device with: the last wins."""
 
 
-_FIELDS = [f for f in DeviceChange.__struct_fields__ if f not in ("aggregate_id", "id")]
+_FIELDS = [f for f in DeviceChange.__struct_fields__ if f not in ("aggregate_id", "id", "tagged")]
 _LISTS = ("last_event_codes", "rpc_methods")
 
 
@@ -103,6 +107,16 @@ def _(event: RpcAnswered, change: DeviceChange) -> None:
 def _(event: ConnectionRequested, change: DeviceChange) -> None:
     change.connection_request_outcome = event.outcome
     change.connection_request_at = event.timestamp
+
+
+@_fold.register
+def _(event: DeviceTagged, change: DeviceChange) -> None:
+    change.tagged[event.tag] = True
+
+
+@_fold.register
+def _(event: DeviceUntagged, change: DeviceChange) -> None:
+    change.tagged[event.tag] = False
 
 
 def fold(changes: dict[UUID, DeviceChange], event: DeviceEvent) -> None:
@@ -173,6 +187,17 @@ UPDATE devices d SET {
 FROM {_SOURCE} WHERE d.aggregate_id = u.aggregate_id"""
 """Changes to devices without an Inform in the batch."""
 
+_RETAG = """
+UPDATE devices d SET tags = ARRAY(
+    SELECT t FROM (
+        SELECT t FROM unnest(d.tags) AS t WHERE u.tagged -> t IS NULL
+        UNION SELECT key FROM jsonb_each_text(u.tagged) WHERE value = 'true'
+    ) AS kept(t) ORDER BY t COLLATE "C")
+FROM unnest(%s::uuid[], %s::jsonb[]) AS u(aggregate_id, tagged)
+WHERE d.aggregate_id = u.aggregate_id"""
+"""The tags the batch did not mention stay, the others are as its last event about them
+says; kept sorted, as the aggregate keeps them, so any batching yields the same array."""
+
 
 def _column(changes: list[DeviceChange], name: str) -> list[Any]:
     values = [getattr(c, name) for c in changes]
@@ -186,3 +211,8 @@ def flush(cur: psycopg.Cursor[Any], changes: dict[UUID, DeviceChange]) -> None:
     for statement, batch in ((_UPSERT, informed), (_UPDATE, others)):
         if batch:
             cur.execute(statement, [_column(batch, n) for n in ["id", "aggregate_id", *_FIELDS]])
+    retagged = [c for c in changes.values() if c.tagged]
+    if retagged:
+        cur.execute(
+            _RETAG, ([c.aggregate_id for c in retagged], [Jsonb(c.tagged) for c in retagged])
+        )

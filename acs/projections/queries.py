@@ -9,12 +9,11 @@ import msgspec
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
-ONLINE_GRACE_SECONDS = 60
-DEFAULT_INFORM_INTERVAL = 3600
+from acs.projections.device_filter import DeviceQuery, cursor_after, encode_cursor
+from acs.projections.device_search import ONLINE, count_statement, page_statement
 
-_ONLINE = f"""(last_inform >= now() - make_interval(secs =>
-    2 * COALESCE(periodic_inform_interval, {DEFAULT_INFORM_INTERVAL}) + {ONLINE_GRACE_SECONDS}))"""
-"""A device is online while its next-but-one periodic Inform is not overdue."""
+_ONLINE = ONLINE
+"""A device is online while its next-but-one periodic Inform is not overdue (index-friendly)."""
 
 _DEVICE_COLUMNS = f"""id, manufacturer, oui, product_class, serial_number, {_ONLINE} AS online,
     last_inform, software_version, hardware_version, ip_address, tags"""
@@ -85,6 +84,14 @@ class DeviceDetail(DeviceSummary, frozen=True):
     connection_request_at: datetime | None
 
 
+class DevicePage(msgspec.Struct, frozen=True):
+    """A page of a device search: its devices, how many match, the next page's cursor."""
+
+    devices: list[DeviceSummary]
+    total: int
+    next_cursor: str | None
+
+
 class Parameter(msgspec.Struct, frozen=True):
     """A parameter's current value."""
 
@@ -144,6 +151,21 @@ class ReadModel:
         with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=class_row(DeviceSummary))
             return cur.execute(_LIST_DEVICES, (limit, offset)).fetchall()
+
+    def search_devices(self, query: DeviceQuery) -> DevicePage:
+        """The devices of a search's page, the total that match, the next page's cursor.
+
+        Not prepared: each search is planned with its values (a prefix becomes an index
+        range only when the planner sees it)."""
+        page, count = page_statement(query, _DEVICE_COLUMNS), count_statement(query.filter)
+        with self.pool.connection() as conn:
+            cur = conn.cursor(row_factory=class_row(DeviceSummary))
+            found = cur.execute(page.text, page.params, prepare=False).fetchall()
+            total = conn.execute(count.text, count.params, prepare=False).fetchone()
+        shown = found[: query.page.limit]
+        more = len(found) > len(shown)
+        after = encode_cursor(cursor_after(query.page.sort, shown[-1])) if more else None
+        return DevicePage(shown, int(total[0]) if total else 0, after)
 
     def device(self, device_id: str) -> DeviceDetail | None:
         """One device, or None."""

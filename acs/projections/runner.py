@@ -18,7 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
-from acs.projections import devices, parameters, presets, tasks
+from acs.projections import campaigns, counters, devices, parameters, presets, tasks
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,9 @@ _READ_MODEL_TABLES = (
     "tasks",
     "devices",
     "presets",
+    "metrics_counters",
+    "campaigns",
+    "bulk_jobs",
 )
 
 _TRACK = """UPDATE projection_tracking SET position = %s, applied_at = now(),
@@ -48,6 +51,8 @@ class BatchChanges(msgspec.Struct):
     )
     tasks: dict[str, tasks.TaskChange] = msgspec.field(default_factory=dict)
     presets: dict[str, presets.PresetChange] = msgspec.field(default_factory=dict)
+    counters: counters.Counters = msgspec.field(default_factory=dict)
+    campaigns: campaigns.CampaignChanges = msgspec.field(default_factory=campaigns.CampaignChanges)
 
 
 def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
@@ -58,6 +63,8 @@ def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
         parameters.fold(n.event, changes.parameters, n.position)
         tasks.fold(changes.tasks, n.event)
         presets.fold(changes.presets, n.event)
+        counters.fold(changes.counters, n.event)
+        campaigns.fold(changes.campaigns, n.event)
     return changes
 
 
@@ -75,6 +82,8 @@ def flush_batch(
     tasks.flush(cur, changes.tasks)
     _stage(on_stage, "tasks")
     presets.flush(cur, changes.presets)
+    counters.flush(cur, changes.counters)
+    campaigns.flush(cur, changes.campaigns)
 
 
 def _stage(on_stage: Stage | None, name: str) -> None:

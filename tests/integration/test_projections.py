@@ -46,6 +46,8 @@ def fleet_history(services: Services, devices: int = 3) -> None:
     for n in range(devices):
         cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial=f"P{n:04d}")
         run_session(services.cwmp, cpe)
+        for tag in ("lab", "vip", f"fleet:{n}"):
+            services.commands.tag(cpe.device_id, tag, "tester")
         for spec in (GetParams(names=(SW,)), SetParams(values={SSID: f"net-{n}"}), RebootTask()):
             services.commands.queue_task(cpe.device_id, spec, "tester")
         run_session(services.cwmp, cpe)
@@ -59,7 +61,19 @@ def fleet_history(services: Services, devices: int = 3) -> None:
             DeleteObjectTask(object=f"{WLAN}1."),
         ):
             services.commands.queue_task(cpe.device_id, spec, "tester")
+        retag(services, cpe.device_id)
         run_session(services.cwmp, cpe)
+
+
+def retag(services: Services, device_id: str) -> None:
+    """Tags taken off and put on again, so that batches split a tag's events every way."""
+    services.commands.untag(device_id, "lab", "tester")
+    services.commands.tag(device_id, "zz", "tester")
+    services.commands.tag(device_id, "lab", "tester")
+    services.commands.untag(device_id, "vip", "tester")
+    services.commands.untag(device_id, "zz", "tester")
+    services.commands.tag(device_id, "vip", "tester")
+    services.commands.untag(device_id, "vip", "tester")
 
 
 def test_projection_builds_devices_parameters_history_and_tasks(services: Services) -> None:
@@ -100,6 +114,8 @@ def test_the_read_model_does_not_depend_on_how_events_are_batched(services: Serv
     services.projector.rebuild(batch=1)
     one_by_one = snapshot(services)
     assert one_by_one["parameters"] and one_by_one["tasks"]
+    tags = [d.tags for d in services.read.devices(10, 0)]
+    assert tags == [["fleet:0", "lab"], ["fleet:1", "lab"]], "tags as the events leave them"
     for size in (3, 17, 1000):
         services.projector.rebuild(batch=size)
         assert snapshot(services) == one_by_one, f"batches of {size}"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench.copy_text import line
+from bench.plan import Plan, plan_from_env
+from bench.profiling import sample_counts, top_self_frames
 from bench.report import (
     BEGIN,
     END,
@@ -49,7 +52,7 @@ def test_numbers_are_printed_with_a_precision_that_fits_their_size(value, text):
 
 
 def test_ratio_is_the_measured_figure_over_the_reference():
-    assert ratio(450.0, Reference(1500.0, "sessions/s"), "null") == "0.30× null"
+    assert ratio(450.0, Reference(1500.0, "sessions/s"), "null") == "0.30x null"
 
 
 def test_ratio_without_a_reference_or_a_figure_is_none():
@@ -98,7 +101,7 @@ def test_cells_show_the_median_its_run_count_the_references_and_both_ratios():
         "620 sessions/s (n=3)",
         "1,240 sessions/s",
         "930 rows/s (1 row/txn + LOCK)",
-        "0.50× null · 0.67× storage",
+        "0.50x null · 0.67x storage",
         "≥ 1,000 sessions/s",
         NOT_MET,
     )
@@ -127,6 +130,11 @@ def test_every_unmet_row_is_explained_with_its_figure_and_profile():
     assert "### 2. slow: NOT MET, measured 250 ms" in text
     assert "top: f()" in text
     assert "unused" not in text
+
+
+def test_rows_not_measured_are_listed_in_one_line():
+    rows = [Row(key="4a", target="x", unit="u", goal=LATENCY), Row(key="5", target="y", unit="u")]
+    assert explanations(rows) == "- not measured (their part did not run or failed): 4a, 5"
 
 
 def test_the_readme_section_between_the_markers_is_replaced():
@@ -173,3 +181,61 @@ def test_a_summary_without_lag_or_rss_is_accepted():
 def test_output_without_a_summary_is_an_error():
     with pytest.raises(ValueError, match="no JSON summary"):
         parse_summary("Traceback (most recent call last):\n")
+
+
+def test_copy_text_escapes_what_copy_would_misread():
+    from datetime import UTC, datetime
+    from uuid import UUID
+
+    values = [None, True, b"\x01\xff", "a\tb\\c\n", ["0 BOOT", 'say "hi"'], 7, UUID(int=1)]
+    values.append(datetime(2025, 1, 1, tzinfo=UTC))
+    assert line(values) == (
+        "\\N\tt\t\\\\x01ff\ta\\tb\\\\c\\n\t"
+        '{"0 BOOT","say \\\\"hi\\\\""}\t7\t00000000-0000-0000-0000-000000000001\t'
+        "2025-01-01T00:00:00+00:00\n"
+    )
+
+
+def test_the_quick_plan_is_smaller_and_knobs_override_the_defaults():
+    default = plan_from_env({})
+    quick = plan_from_env({"BENCH_QUICK": "1"})
+    assert quick.quick
+    assert quick.seconds < default.seconds
+    assert quick.soak_seconds < default.soak_seconds
+    tuned = plan_from_env(
+        {"BENCH_RUNS": "5", "BENCH_DEVICES": "1000000", "BENCH_SOAK_SECONDS": "60"}
+    )
+    assert (tuned.runs, tuned.fleet_devices, tuned.soak_seconds) == (5, 1_000_000, 60.0)
+    assert plan_from_env({"BENCH_QUICK": "0", "BENCH_RUNS": ""}) == default
+
+
+def test_a_fleet_never_gets_smaller_than_the_reference_fleet():
+    assert plan_from_env({"BENCH_DEVICES": "5"}).fleet_devices > Plan().fleet_small
+
+
+_ROOT = 'process 1:"acs serve";main (acs/cli.py:10)'
+RAW = "\n".join(
+    [
+        f"{_ROOT};handle (acs/application/cwmp.py:80);load (acs/adapters/event_store.py:90) 6",
+        f"{_ROOT};handle (acs/application/cwmp.py:81);decode (json.py:3) 3",
+        'process 1:"acs serve";run (asyncio/runners.py:118) 1',
+        'process 2:"x" 5',
+    ]
+)
+
+
+def test_py_spy_samples_add_up_per_function_whatever_the_line():
+    own, inclusive, total = sample_counts(RAW)
+    assert total == 10
+    assert own["load (acs/adapters/event_store.py)"] == 6
+    assert inclusive["handle (acs/application/cwmp.py)"] == 9
+    assert inclusive["main (acs/cli.py)"] == 9
+
+
+def test_the_profile_lists_top_self_functions_then_acs_functions_inclusive():
+    text = top_self_frames(RAW, top=2)
+    lines = text.splitlines()
+    assert "60.0%  load (acs/adapters/event_store.py)" in lines[1]
+    assert "30.0%  decode (json.py)" in lines[2]
+    assert "90.0%  main (acs/cli.py)" in text
+    assert "runners" not in text.split("ACS functions")[1]
