@@ -56,7 +56,9 @@ async def test_sigkill_mid_sessions_loses_no_acknowledged_inform_or_task(databas
             assert reply.status_code == 201
             accepted_tasks.append(reply.json()["id"])
     load = [asyncio.create_task(busy_cpe(c, completed, time.monotonic() + 20)) for c in cpes]
-    await asyncio.sleep(1.5)
+    deadline = time.monotonic() + 20
+    while sum(completed.values()) < 2 * DEVICES and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     server.kill()
     await asyncio.gather(*load)
 
