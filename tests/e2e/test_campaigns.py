@@ -150,6 +150,10 @@ async def test_a_bulk_operation_queues_a_task_on_every_filtered_device(
     chosen = [SimulatedCpe(url, serial=f"B{i:02d}", product_class="BULK") for i in range(10)]
     others = [SimulatedCpe(url, serial=f"O{i:02d}", product_class="OTHER") for i in range(3)]
     await sessions([*chosen, *others])
+    for _ in range(200):
+        if (await api.get("/api/stats")).json()["total_devices"] == 13:
+            break
+        await asyncio.sleep(0.05)
     created = await api.post("/api/bulk", headers={"X-ACS-Actor": "carol"}, json={
         "filter": {"product_class": "BULK"}, "rate": 50,
         "task": {"type": "get_params", "parameters": {"names": [SOFTWARE_VERSION]}}})  # fmt: skip
