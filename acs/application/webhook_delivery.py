@@ -17,9 +17,9 @@ from functools import partial
 from uuid import UUID
 
 import msgspec
-import psycopg
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore
+from acs.adapters.leadership import lead
 from acs.adapters.secrets import SecretBox, SecretError
 from acs.adapters.webhook_http import PostResult, post_webhook
 from acs.adapters.webhook_store import Target, WebhookStore
@@ -181,16 +181,14 @@ class WebhookDelivery:
 
     def _lead(self) -> None:
         """Hold the delivery lock, then dispatch due webhooks as events arrive."""
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:  # type: ignore[index]
-                if self._stop.wait(2.0):
-                    return
-            conn.execute(f"LISTEN {EVENTS_TABLE}")
-            log.info("webhook delivery active")
-            while not self._stop.is_set():
-                self._dispatch()
-                for _ in conn.notifies(timeout=0.5, stop_after=1):
-                    pass
+        lead(
+            self.url,
+            _LOCK_KEY,
+            EVENTS_TABLE,
+            self._stop,
+            label="webhook delivery",
+            work=self._dispatch,
+        )
 
     def _dispatch(self) -> None:
         assert self._lanes is not None

@@ -18,6 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
+from acs.adapters.leadership import lead
 from acs.projections import campaigns, counters, devices, parameters, presets, tasks
 
 log = logging.getLogger(__name__)
@@ -175,13 +176,11 @@ class ProjectionRunner:
 
     def _lead(self) -> None:
         """Hold the runner lock, then apply events as they are notified."""
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            while not conn.execute("SELECT pg_try_advisory_lock(%s)", (_LOCK_KEY,)).fetchone()[0]:  # type: ignore[index]
-                if self._stop.wait(2.0):
-                    return
-            conn.execute(f"LISTEN {EVENTS_TABLE}")
-            log.info("projection runner active")
-            while not self._stop.is_set():
-                self.catch_up()
-                for _ in conn.notifies(timeout=0.5, stop_after=1):
-                    pass
+        lead(
+            self.url,
+            _LOCK_KEY,
+            EVENTS_TABLE,
+            self._stop,
+            label="projection runner",
+            work=self.catch_up,
+        )

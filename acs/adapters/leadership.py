@@ -1,0 +1,36 @@
+"""One active instance among workers: hold a PostgreSQL advisory lock, then work on NOTIFY."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import psycopg
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+
+def lead(
+    url: str, lock_key: int, channel: str, stop: threading.Event, *, label: str,
+    work: Callable[[], object],
+) -> None:  # fmt: skip
+    """Wait for the lock (or `stop`), then run `work` on every notification on `channel` and
+    at least every half second, until `stop`. The lock goes with the connection, so a crashed
+    process hands it over by itself."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        while not _try_lock(conn, lock_key):
+            if stop.wait(2.0):
+                return
+        conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+        log.info("%s active", label)
+        while not stop.is_set():
+            work()
+            for _ in conn.notifies(timeout=0.5, stop_after=1):
+                pass
+
+
+def _try_lock(conn: psycopg.Connection[tuple[object, ...]], key: int) -> bool:
+    row = conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+    return bool(row and row[0])
