@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 EVENTS_TABLE = "device_events"
 SNAPSHOTS_TABLE = "device_snapshots"
 SNAPSHOT_TOPIC = "Device.v2"
-SNAPSHOT_EVERY = 100
-"""Events between two snapshots of a device's state."""
+SNAPSHOT_EVERY = 10
+"""Events between two snapshots of a device's state. Only the latest snapshot of a device is
+kept, so snapshots cost storage per device, not per event, and a load that misses the cache
+decodes at most this many events after the snapshot."""
+
+_PRUNE_SNAPSHOTS = f"""DELETE FROM {SNAPSHOTS_TABLE}
+WHERE originator_id = %s AND originator_version < %s"""
 
 
 class ConcurrencyError(Exception):
@@ -181,8 +186,14 @@ class EventStore:
         if state is not None:
             self.cache.put(state)
             if _crosses_snapshot(events):
-                self.snapshots.insert_events([self._snapshot_of(state)])
+                self._snapshot(state)
         return list(positions or [])
+
+    def _snapshot(self, device: Device) -> None:
+        """Store the device's state and drop its older snapshots."""
+        self.snapshots.insert_events([self._snapshot_of(device)])
+        with self.datastore.get_connection() as conn:
+            conn.execute(_PRUNE_SNAPSHOTS, (device.id, device.version), prepare=True)
 
     @staticmethod
     def _snapshot_of(device: Device) -> StoredEvent:
