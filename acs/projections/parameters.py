@@ -125,8 +125,8 @@ WHERE d.id = t.device_id AND d.aggregate_id = %s AND starts_with(t.name, %s)
 _UPSERT = f"""
 INSERT INTO parameters (device_id, name, value, type, writable, updated_at, stale)
 SELECT d.id, u.name, u.value, u.type, u.writable, u.at, u.stale
-FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::boolean[], %s::timestamptz[],
-            %s::boolean[]) AS u(agg, name, value, type, writable, at, stale) {_DEVICES}
+FROM jsonb_to_recordset(%s::jsonb) AS u(agg uuid, name text, value text, type text,
+    writable boolean, at timestamptz, stale boolean) {_DEVICES}
 ON CONFLICT (device_id, name) DO UPDATE SET
     value = EXCLUDED.value, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at,
     writable = COALESCE(EXCLUDED.writable, parameters.writable), stale = EXCLUDED.stale"""
@@ -135,9 +135,8 @@ _HISTORY = f"""
 INSERT INTO parameter_history (device_id, name, value, type, changed_at, event_position,
     cause, task_id)
 SELECT d.id, u.name, u.value, u.type, u.at, u.position, u.cause, u.task_id
-FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
-            %s::text[], %s::text[]) AS u(agg, name, value, type, at, position, cause, task_id)
-    {_DEVICES}
+FROM jsonb_to_recordset(%s::jsonb) AS u(agg uuid, name text, value text, type text,
+    at timestamptz, position bigint, cause text, task_id text) {_DEVICES}
 ON CONFLICT DO NOTHING"""
 
 _ATTRIBUTES = f"""
@@ -155,6 +154,16 @@ def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
+_VALUE_KEYS = ("agg", "name", "value", "type", "writable", "at", "stale")
+_HISTORY_KEYS = ("agg", "name", "value", "type", "at", "position", "cause", "task_id")
+
+
+def _records(keys: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[str]:
+    """Rows as one JSON array of objects: PostgreSQL parses it far faster than psycopg dumps
+    arrays of each column."""
+    return (msgspec.json.encode([dict(zip(keys, row, strict=True)) for row in rows]).decode(),)
+
+
 def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
     """Write the batch's net effect: stale marks and prunes, then values and history."""
     from psycopg.types.json import Jsonb  # noqa: PLC0415
@@ -169,9 +178,9 @@ def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
             (a, n, v.value, v.type, v.writable, v.updated_at, v.stale)
             for (a, n), v in changes.values.items()
         ]
-        cur.execute(_UPSERT, _columns(rows))
+        cur.execute(_UPSERT, _records(_VALUE_KEYS, rows))
     if changes.history:
-        cur.execute(_HISTORY, _columns(changes.history))
+        cur.execute(_HISTORY, _records(_HISTORY_KEYS, changes.history))
     if changes.attributes:
         attributes = [
             (a, n, x.notification, Jsonb(x.access_list) if x.access_list is not None else None)
