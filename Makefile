@@ -33,3 +33,9 @@ unit: $(STAMP)  ## Only the unit tests (no database, no sockets)
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var
+
+.PHONY: bench
+bench: $(STAMP)  ## The performance suite: one table of every target against its references (BENCH_QUICK=1, BENCH_RUNS, BENCH_DEVICES, BENCH_SOAK_SECONDS)
+	BENCH_QUICK="$(BENCH_QUICK)" BENCH_RUNS="$(BENCH_RUNS)" BENCH_DEVICES="$(BENCH_DEVICES)" \
+	BENCH_SOAK_SECONDS="$(BENCH_SOAK_SECONDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
+	$(BIN)/python bench/run.py --write-readme

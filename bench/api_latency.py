@@ -1,0 +1,125 @@
+"""Latency of the read API against a running server: p50/p99 of a bounded number of requests.
+
+`GET /api/devices?limit=50&offset=<random>`, the same filtered by a parameter value when the
+server supports it (checked, never assumed), and `GET /api/devices/{id}` for random devices:
+`python bench/api_latency.py --url http://127.0.0.1:P --devices N [--requests 2000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+FILTER_NAME: Final = "InternetGatewayDevice.DeviceInfo.SoftwareVersion"
+FILTER_VALUE: Final = "V100R001IRQC56B018"
+PAGE: Final = 50
+TIME_LIMIT: Final = 30.0
+"""Seconds one kind of request may take in all; fewer requests are made beyond it."""
+
+
+class Latency(msgspec.Struct, frozen=True):
+    """Milliseconds of one kind of request; `available` False when the server lacks it."""
+
+    requests: int
+    p50_ms: float | None
+    p99_ms: float | None
+    errors: int = 0
+    available: bool = True
+
+
+class ApiLatency(msgspec.Struct, frozen=True):
+    """The three kinds of request."""
+
+    list_page: Latency
+    list_filtered: Latency
+    get_device: Latency
+
+
+def _percentiles(samples: list[float]) -> tuple[float | None, float | None]:
+    if len(samples) < 2:
+        return (samples[0], samples[0]) if samples else (None, None)
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return round(cuts[49], 2), round(cuts[98], 2)
+
+
+def measure(client: httpx.Client, requests: int, path_for: Callable[[int], str]) -> Latency:
+    """Time `requests` sequential GETs (bounded by TIME_LIMIT); non-200 answers are errors."""
+    samples: list[float] = []
+    errors = 0
+    deadline = time.monotonic() + TIME_LIMIT
+    for n in range(requests):
+        if time.monotonic() > deadline:
+            break
+        began = time.perf_counter()
+        response = client.get(path_for(n))
+        elapsed = (time.perf_counter() - began) * 1000
+        if response.status_code == 200:
+            samples.append(elapsed)
+        else:
+            errors += 1
+    p50, p99 = _percentiles(samples)
+    return Latency(len(samples) + errors, p50, p99, errors)
+
+
+def filter_supported(client: httpx.Client) -> bool:
+    """Whether `param.<name>=value` really filters (unknown query parameters are ignored)."""
+    response = client.get(
+        "/api/devices", params={f"param.{FILTER_NAME}": FILTER_VALUE, "limit": 50}
+    )
+    if response.status_code != 200:
+        return False
+    devices = response.json()
+    values = {device.get("software_version") for device in devices}
+    return bool(devices) and values == {FILTER_VALUE}
+
+
+def run(url: str, devices: int, requests: int, seed: int = 0) -> ApiLatency:
+    """Measure the three kinds of request."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible sampling
+    from bench.inform_events import public_id  # noqa: PLC0415 - light import for the CLI
+
+    def page(_: int) -> str:
+        return f"/api/devices?limit={PAGE}&offset={rng.randrange(max(1, devices - PAGE))}"
+
+    def filtered(_: int) -> str:
+        offset = rng.randrange(max(1, devices // 3 - PAGE))
+        return f"/api/devices?param.{FILTER_NAME}={FILTER_VALUE}&limit={PAGE}&offset={offset}"
+
+    def device(_: int) -> str:
+        return f"/api/devices/{quote(public_id(rng.randrange(devices)), safe='')}"
+
+    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+        client.get("/api/devices?limit=1")  # connect
+        if filter_supported(client):
+            with_filter = measure(client, requests, filtered)
+        else:
+            with_filter = Latency(0, None, None, available=False)
+        return ApiLatency(
+            measure(client, requests, page), with_filter, measure(client, requests, device)
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the latencies as JSON."""
+    cli = argparse.ArgumentParser(description=__doc__)
+    cli.add_argument("--url", required=True, help="http://127.0.0.1:PORT of a running server")
+    cli.add_argument("--devices", type=int, required=True, help="devices in the store")
+    cli.add_argument("--requests", type=int, default=2000)
+    args = cli.parse_args(argv)
+    print(json.dumps(msgspec.to_builtins(run(args.url, args.devices, args.requests))))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    main()

@@ -1,0 +1,163 @@
+"""The scenarios on populated stores (fleet size, catch-up) and the references (null ACS,
+storage limit, unchanged Inform bytes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import psycopg
+
+from acs.adapters.migrations import migrate
+from bench import api_latency, populate
+from bench.load_runs import LoadRun, load_run, profiled
+from bench.processes import ROOT, Server, acs_server, scratch_database
+from bench.report import median, number
+from bench.scenarios import (
+    Context,
+    cpu_detail,
+    database_name,
+    profile_load,
+    repeat,
+    run_json,
+    say,
+    warm_up,
+)
+
+
+def _populate(ctx: Context, url: str, devices: int, start: int) -> None:
+    say(f"populating {devices:,} devices from index {start:,}")
+    with ctx.timed(f"populate {devices:,} devices"):
+        populate.populate(url, "fleet", devices, start)
+
+
+def _fleet_runs(
+    ctx: Context, acs: Server, url: str, stored: int
+) -> tuple[list[LoadRun], list[api_latency.ApiLatency]]:
+    plan = ctx.plan
+    warm_up(acs, plan.sim_devices)
+    runs = repeat(
+        ctx,
+        f"{stored:,} stored",
+        lambda: load_run(
+            acs, url, devices=plan.sim_devices, rate=plan.saturation_rate, seconds=plan.seconds
+        ),
+    )
+    apis: list[api_latency.ApiLatency] = []
+    for _ in range(plan.runs):
+        apis.append(api_latency.run(acs.url, stored, plan.api_requests, seed=len(apis)))
+        say(f"API at {stored:,}: {apis[-1]}")
+    return runs, apis
+
+
+def fleet(ctx: Context) -> None:
+    """4: Inform throughput and read API latency with a large fleet stored."""
+    plan, rows = ctx.plan, ctx.rows
+    with scratch_database("fleet") as url:
+        migrate(url)
+        _populate(ctx, url, plan.fleet_small, 0)
+        with acs_server(url, ctx.logs) as acs:
+            small, small_api = _fleet_runs(ctx, acs, url, plan.fleet_small)
+        _populate(ctx, url, plan.fleet_devices - plan.fleet_small, plan.fleet_small)
+        with acs_server(url, ctx.logs) as acs:
+            big, big_api = _fleet_runs(ctx, acs, url, plan.fleet_devices)
+            _fleet_rows(ctx, small, big, small_api, big_api)
+            if ctx.unmet("4a"):
+                rows["4a"].profile = profile_load(ctx, acs, url, plan.saturation_rate)
+            if ctx.unmet("4b", "4c", "4d"):
+                profile = _api_profile(ctx, acs, url)
+                rows["4b"].profile = rows["4c"].profile = rows["4d"].profile = profile
+
+
+def _fleet_rows(
+    ctx: Context,
+    small: list[LoadRun],
+    big: list[LoadRun],
+    small_api: list[api_latency.ApiLatency],
+    big_api: list[api_latency.ApiLatency],
+) -> None:
+    rows = ctx.rows
+    pairs = zip(big, small, strict=True)
+    rows["4a"].runs = [
+        b.result.sessions_per_second / s.result.sessions_per_second for b, s in pairs
+    ]
+    rates = [median([r.result.sessions_per_second for r in g]) or 0 for g in (big, small)]
+    rows["4a"].detail = (
+        f"{rates[0]:,.0f} sessions/s with {ctx.plan.fleet_devices:,} devices stored, "
+        f"{rates[1]:,.0f} with {ctx.plan.fleet_small:,} (same simulator runs). {cpu_detail(big)}"
+    )
+    rows["4b"].available = all(a.list_filtered.available for a in big_api)
+    if rows["4b"].available:
+        rows["4b"].runs = [a.list_filtered.p99_ms or 0 for a in big_api]
+    else:
+        rows["4b"].detail = (
+            "`param.<Name>=value` is not implemented by this server: it ignores the "
+            "filter, so no figure is given; 4c is what exists."
+        )
+    rows["4c"].runs = [a.list_page.p99_ms or 0 for a in big_api]
+    rows["4d"].runs = [a.get_device.p99_ms or 0 for a in big_api]
+    p50 = median([a.list_page.p50_ms or 0 for a in big_api]) or 0
+    small_p99 = median([a.list_page.p99_ms or 0 for a in small_api]) or 0
+    rows["4c"].detail = (
+        f"p50 {number(p50)} ms; with {ctx.plan.fleet_small:,} devices stored the p99 is "
+        f"{number(small_p99)} ms. Sequential requests, {ctx.plan.api_requests} per run."
+    )
+    device_small = median([a.get_device.p99_ms or 0 for a in small_api]) or 0
+    rows["4d"].detail = f"with {ctx.plan.fleet_small:,} devices stored: {number(device_small)} ms."
+
+
+def _api_profile(ctx: Context, acs: Server, url: str) -> str:
+    offset = ctx.plan.fleet_devices // 2
+    with psycopg.connect(url, autocommit=True) as conn:
+        plan = conn.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM devices ORDER BY id LIMIT 50 OFFSET %s",
+            (offset,),
+        ).fetchall()
+    explain = "\n".join("    " + str(row[0]) for row in plan[:8])
+
+    def load() -> str:
+        api_latency.run(acs.url, ctx.plan.fleet_devices, ctx.plan.api_requests // 2, seed=99)
+        return f"EXPLAIN ANALYZE of the list query at offset {offset:,}:\n{explain}"
+
+    return profiled(
+        acs.pid, database_name(url), ctx.plan.profile_seconds, ctx.logs, load, gil=False
+    )
+
+
+def catch_up(ctx: Context) -> None:
+    """5b: the read model rebuilt from a store of devices with periodic histories."""
+    plan, row = ctx.plan, ctx.rows["5b"]
+    with scratch_database("catchup") as url:
+        migrate(url)
+        with ctx.timed("populate catch-up store"):
+            populate.populate(url, "history", plan.catchup_devices, 0, plan.catchup_events)
+        args = ("--url", url, "--seconds", f"{plan.catchup_seconds:g}")
+        results = []
+        for n in range(plan.runs):
+            results.append(run_json("catch_up.py", *args, timeout=plan.catchup_seconds + 600)[0])
+            say(f"catch-up run {n + 1}: {results[-1]}")
+        row.runs = [float(str(r["events_per_second"])) for r in results]
+        stored = results[0]["stored_events"]
+        row.detail = (
+            f"{stored:,} events ({plan.catchup_devices:,} devices x {plan.catchup_events}: a "
+            f"bootstrap then periodic Informs), read model emptied, then applied by the "
+            f"ACS's ProjectionRunner.run_once batches for at most {plan.catchup_seconds:g} s."
+        )
+        if ctx.unmet("5b"):
+            row.profile = _catch_up_profile(ctx, url)
+
+
+def _catch_up_profile(ctx: Context, url: str) -> str:
+    seconds = ctx.plan.profile_seconds
+    command = [sys.executable, str(ROOT / "bench" / "catch_up.py"), "--url", url]
+    process = subprocess.Popen(  # noqa: S603 - our own script
+        [*command, "--seconds", f"{seconds + 2:g}"], stdout=subprocess.PIPE, text=True
+    )
+
+    def load() -> str:
+        out, _ = process.communicate(timeout=seconds + 600)
+        return f"Profile run: {out.strip()}"
+
+    time.sleep(1.0)  # past the truncation
+    return profiled(process.pid, database_name(url), seconds, ctx.logs, load)
