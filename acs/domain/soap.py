@@ -134,11 +134,6 @@ def raw_text(element: etree._Element | None) -> str:
     return element.text
 
 
-def optional_text(element: etree._Element | None) -> str | None:
-    """The stripped text of an element, None when the element is absent."""
-    return None if element is None else text(element)
-
-
 def required(found: dict[str, etree._Element], name: str) -> etree._Element:
     """The child called `name`, or MalformedMessageError naming the schema element."""
     element = found.get(name)

@@ -9,7 +9,12 @@ import msgspec
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
-from acs.projections.device_filter import DeviceQuery, cursor_after, encode_cursor
+from acs.projections.device_filter import (
+    DeviceQuery,
+    cursor_after,
+    encode_cursor,
+    parse_device_query,
+)
 from acs.projections.device_search import ONLINE, count_statement, page_statement
 
 _ONLINE = ONLINE
@@ -18,7 +23,6 @@ _ONLINE = ONLINE
 _DEVICE_COLUMNS = f"""id, manufacturer, oui, product_class, serial_number, {_ONLINE} AS online,
     last_inform, software_version, hardware_version, ip_address, tags"""
 
-_LIST_DEVICES = f"SELECT {_DEVICE_COLUMNS} FROM devices ORDER BY id LIMIT %s OFFSET %s"
 
 _GET_DEVICE = f"""SELECT {_DEVICE_COLUMNS}, connection_request_url, periodic_inform_interval,
     first_seen, event_count, last_event_codes, rpc_methods, connection_request_outcome,
@@ -147,10 +151,9 @@ class ReadModel:
         self.pool = pool
 
     def devices(self, limit: int, offset: int) -> list[DeviceSummary]:
-        """A page of devices, ordered by id."""
-        with self.pool.connection() as conn:
-            cur = conn.cursor(row_factory=class_row(DeviceSummary))
-            return cur.execute(_LIST_DEVICES, (limit, offset)).fetchall()
+        """A page of devices, ordered by id: an unfiltered search."""
+        query = parse_device_query([("limit", str(limit)), ("offset", str(offset))])
+        return self.search_devices(query).devices
 
     def search_devices(self, query: DeviceQuery) -> DevicePage:
         """The devices of a search's page, the total that match, the next page's cursor.
