@@ -36,6 +36,7 @@ clean:  ## Remove the virtual environment and local data
 
 .PHONY: bench
 bench: $(STAMP)  ## The performance suite: one table of every target against its references (BENCH_QUICK=1, BENCH_RUNS, BENCH_DEVICES, BENCH_SOAK_SECONDS)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	BENCH_QUICK="$(BENCH_QUICK)" BENCH_RUNS="$(BENCH_RUNS)" BENCH_DEVICES="$(BENCH_DEVICES)" \
 	BENCH_SOAK_SECONDS="$(BENCH_SOAK_SECONDS)" BENCH_SECONDS="$(BENCH_SECONDS)" \
 	$(BIN)/python bench/run.py --write-readme

@@ -177,6 +177,12 @@ def simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="most sessions in flight (256)",
     )
     sim.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    sim.add_argument(
+        "--registered",
+        action="store_true",
+        help="the CPEs are already registered (an earlier run, a populated store): "
+        "their first Inform is 2 PERIODIC, not 0 BOOTSTRAP",
+    )
     sim.set_defaults(func=simulate)
 
 

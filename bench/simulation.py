@@ -78,14 +78,18 @@ def simulate(
     task_mix: str = "",
     server_pids: Sequence[int] = (),
     concurrency: int | None = None,
+    registered: bool = True,
 ) -> SimResult:
-    """One bounded simulator run (killed after its duration plus a minute)."""
+    """One bounded simulator run (killed after its duration plus a minute); `registered`:
+    the CPEs start with a periodic Inform (the bench populates their devices beforehand)."""
     command = [sys.executable, "-m", "acs.cli", "simulate", "--url", url, "--json", "--quiet"]
     command += ["--devices", str(devices), "--rate", f"{rate:g}", "--duration", f"{duration:g}"]
     if task_mix:
         command += ["--task-mix", task_mix]
     if server_pids:
         command += ["--server-pid", *map(str, server_pids)]
+    if registered:
+        command.append("--registered")
     if concurrency:
         command += ["--concurrency", str(concurrency)]
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments

@@ -116,6 +116,8 @@ class SimulationConfig:
     seed: int = 0
     concurrency: int = DEFAULT_CONCURRENCY
     quiet: bool = False
+    registered: bool = False
+    """The CPEs are already known to the ACS: their first Inform is periodic, not a bootstrap."""
 
     @property
     def progress(self) -> bool:
@@ -139,6 +141,7 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         seed=args.seed,
         concurrency=args.concurrency,
         quiet=args.quiet,
+        registered=args.registered,
     )
 
 

@@ -47,9 +47,9 @@ class Run:
         self.profile = Profile(model, interval)
         self.stats = RunStats()
         self.cpes: list[VirtualCpe | None] = [None] * config.devices
-        self.bootstrapped = bytearray(config.devices)
+        self.bootstrapped = bytearray([config.registered] * config.devices)
         self.fresh: deque[tuple[float, int]] = deque()
-        self.ready: list[int] = []
+        self.ready: list[int] = list(range(config.devices)) if config.registered else []
         self.busy: set[int] = set()
         self.sessions: set[asyncio.Task[None]] = set()
         self.requests: set[asyncio.Task[None]] = set()
@@ -119,7 +119,9 @@ class Run:
         try:
             cpe = self.cpes[index]
             if cpe is None:
-                cpe = self.cpes[index] = VirtualCpe(self.profile, index, time.time())
+                cpe = self.cpes[index] = VirtualCpe(
+                    self.profile, index, time.time(), registered=self.config.registered
+                )
             self._record(index, await run_session(cpe, self.config.target, REQUEST_TIMEOUT))
         finally:
             self.busy.discard(index)

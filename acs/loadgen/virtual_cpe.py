@@ -63,15 +63,18 @@ class VirtualCpe:
 
     __slots__ = ("booted_at", "events", "index", "informs", "overlay", "pending", "profile")
 
-    def __init__(self, profile: Profile, index: int, now: float) -> None:
-        """A CPE that has never contacted the ACS; its uptime continues the model's UpTime."""
+    def __init__(
+        self, profile: Profile, index: int, now: float, *, registered: bool = False
+    ) -> None:
+        """A CPE that has never contacted the ACS (or, `registered`, one the ACS knows, whose
+        next Inform is periodic); its uptime continues the model's UpTime."""
         self.profile = profile
         self.index = index
         uptime = profile.model.parameters.get(profile.model.uptime or "")
         base = int(uptime.value) if uptime and uptime.value.isdigit() else 0
         self.booted_at = now - base
         self.informs = 0
-        self.events: tuple[EventStruct, ...] = BOOTSTRAP
+        self.events: tuple[EventStruct, ...] = () if registered else BOOTSTRAP
         self.pending: Reboot | FactoryReset | None = None
         self.overlay: dict[str, str] | None = None
 

@@ -30,7 +30,7 @@ from acs.domain.messages import (
     SetParameterValues,
     SetParameterValuesResponse,
 )
-from acs.loadgen.config import ConfigError, loopback_url
+from acs.loadgen.config import ConfigError, config_from_args, loopback_url
 from acs.loadgen.datamodel import DataModel, load, parse
 from acs.loadgen.http import HttpProtocolError, parse_head, request_head
 from acs.loadgen.monitor import RssTracker, with_descendants
@@ -110,6 +110,15 @@ def test_the_first_inform_bootstraps_with_about_a_dozen_parameters(cpe: VirtualC
     assert {IGD + "DeviceSummary", SOFTWARE, UPTIME, PARAMETER_KEY, INTERVAL} <= set(sent)
     assert sent[INTERVAL] == "10"
     assert any(name.endswith("WANIPConnection.1.ExternalIPAddress") for name in sent)
+
+
+def test_a_registered_cpe_opens_with_a_periodic_inform(model: DataModel) -> None:
+    registered = VirtualCpe(Profile(model, 10), 7, NOW, registered=True)
+    assert registered.inform(NOW).events == (EventStruct("2 PERIODIC"),)
+    url = "http://127.0.0.1:1/cwmp"
+    argv = ["simulate", "--url", url, "--devices", "1", "--rate", "1", "--duration", "1"]
+    assert not config_from_args(parser().parse_args(argv)).registered
+    assert config_from_args(parser().parse_args([*argv, "--registered"])).registered
 
 
 def test_the_inform_is_a_schema_valid_envelope(cpe: VirtualCpe) -> None:
