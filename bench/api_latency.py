@@ -1,7 +1,10 @@
 """Latency of the read API against a running server: p50/p99 of a bounded number of requests.
 
-`GET /api/devices?limit=50&offset=<random>`, the same filtered by a parameter value when the
-server supports it (checked, never assumed), and `GET /api/devices/{id}` for random devices:
+Pages of `GET /api/devices?limit=50` reached by cursor (the API's pagination: each request
+starts at a random device, as a walk through the fleet would), the same filtered by a
+parameter value when the server supports it (checked, never assumed), the filtered search
+at a random `offset=` (skipping rows, for comparison), and `GET /api/devices/{id}` for
+random devices:
 `python bench/api_latency.py --url http://127.0.0.1:P --devices N [--requests 2000]`.
 """
 
@@ -39,11 +42,12 @@ class Latency(msgspec.Struct, frozen=True):
 
 
 class ApiLatency(msgspec.Struct, frozen=True):
-    """The three kinds of request."""
+    """The kinds of request."""
 
     list_page: Latency
     list_filtered: Latency
     get_device: Latency
+    filtered_offset: Latency
 
 
 def _percentiles(samples: list[float]) -> tuple[float | None, float | None]:
@@ -87,12 +91,19 @@ def filter_supported(client: httpx.Client) -> bool:
 def run(url: str, devices: int, requests: int, seed: int = 0) -> ApiLatency:
     """Measure the three kinds of request."""
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling
+    from acs.projections.device_filter import Cursor, encode_cursor  # noqa: PLC0415
     from bench.inform_events import public_id  # noqa: PLC0415 - light import for the CLI
 
+    def anywhere() -> str:
+        return encode_cursor(Cursor("id", None, public_id(rng.randrange(devices))))
+
     def page(_: int) -> str:
-        return f"/api/devices?limit={PAGE}&offset={rng.randrange(max(1, devices - PAGE))}"
+        return f"/api/devices?limit={PAGE}&cursor={anywhere()}"
 
     def filtered(_: int) -> str:
+        return f"/api/devices?param.{FILTER_NAME}={FILTER_VALUE}&limit={PAGE}&cursor={anywhere()}"
+
+    def filtered_at_offset(_: int) -> str:
         offset = rng.randrange(max(1, devices // 3 - PAGE))
         return f"/api/devices?param.{FILTER_NAME}={FILTER_VALUE}&limit={PAGE}&offset={offset}"
 
@@ -101,12 +112,16 @@ def run(url: str, devices: int, requests: int, seed: int = 0) -> ApiLatency:
 
     with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
         client.get("/api/devices?limit=1")  # connect
+        missing = Latency(0, None, None, available=False)
+        with_filter = at_offset = missing
         if filter_supported(client):
             with_filter = measure(client, requests, filtered)
-        else:
-            with_filter = Latency(0, None, None, available=False)
+            at_offset = measure(client, requests, filtered_at_offset)
         return ApiLatency(
-            measure(client, requests, page), with_filter, measure(client, requests, device)
+            measure(client, requests, page),
+            with_filter,
+            measure(client, requests, device),
+            at_offset,
         )
 
 

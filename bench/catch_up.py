@@ -19,13 +19,31 @@ READ_MODEL: Final = ("parameter_history", "parameter_attributes", "parameters", 
 
 
 class CatchUp(msgspec.Struct, frozen=True):
-    """Events applied, in how long, out of how many stored."""
+    """Events applied, in how long, out of how many stored; seconds spent per stage."""
 
     events: int
     seconds: float
     events_per_second: float
     stored_events: int
     complete: bool
+    stages: dict[str, float] = {}
+
+
+class Stages:
+    """Wall time per stage of each batch: reading the log, then each table's flush (the
+    runner's `on_stage` hook marks the end of each flush)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.mark = time.perf_counter()
+
+    def start(self) -> None:
+        self.mark = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        now = time.perf_counter()
+        self.seconds[name] = self.seconds.get(name, 0.0) + now - self.mark
+        self.mark = now
 
 
 def catch_up(url: str, seconds: float) -> CatchUp:
@@ -41,7 +59,17 @@ def catch_up(url: str, seconds: float) -> CatchUp:
         with pool.connection() as conn:
             conn.execute(f"TRUNCATE {', '.join(tables)}")
             conn.execute("UPDATE projection_tracking SET position = 0")
-        projector = runner.ProjectionRunner(store, pool, url)
+        stages = Stages()
+        projector = runner.ProjectionRunner(store, pool, url, on_stage=stages)
+        read_log = store.notifications
+
+        def timed_read(*args: object, **kwargs: object) -> object:
+            stages.start()
+            notes = read_log(*args, **kwargs)  # type: ignore[arg-type]
+            stages("read and decode the log")
+            return notes
+
+        store.notifications = timed_read  # type: ignore[method-assign,assignment]
         applied, began = 0, time.monotonic()
         deadline = began + seconds
         while time.monotonic() < deadline and (batch := projector.run_once()):
@@ -49,7 +77,8 @@ def catch_up(url: str, seconds: float) -> CatchUp:
         elapsed = time.monotonic() - began
     total = store.max_position()
     store.close()
-    return CatchUp(applied, round(elapsed, 2), applied / elapsed, total, applied >= total)
+    spent = {name: round(value, 2) for name, value in stages.seconds.items()}
+    return CatchUp(applied, round(elapsed, 2), applied / elapsed, total, applied >= total, spent)
 
 
 def main(argv: list[str] | None = None) -> None:

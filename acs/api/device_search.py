@@ -27,7 +27,8 @@ PAGE_HEADERS = [
         name="X-Total-Count",
         documentation_only=True,
         required=True,
-        description="How many devices match the filters, over all pages.",
+        description="How many devices match the filters, over all pages (a total above "
+        "10,000 may be up to 30 s old).",
     ),
     ResponseHeader(
         name="X-Next-Cursor",

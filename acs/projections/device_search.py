@@ -70,7 +70,16 @@ def page_statement(query: DeviceQuery, columns: str) -> Sql:
 
 
 def count_statement(devices: DeviceFilter) -> Sql:
-    """How many devices match the filter."""
+    """How many devices match the filter; a filter on one parameter alone counts its index
+    entries only (every parameter row belongs to a device: a foreign key)."""
+    names = {param.name for param in devices.params}
+    if len(names) == 1 and devices == DeviceFilter(params=devices.params):
+        tests = " AND ".join(_PARAM_TESTS[t.op] for t in devices.params)
+        operands = [like_prefix(t.value) if t.op == "prefix" else t.value for t in devices.params]
+        return Sql(
+            f"SELECT count(*) FROM parameters p WHERE p.name = %s AND {tests}",
+            [names.pop(), *operands],
+        )
     where = filter_condition(devices)
     return Sql(f"SELECT count(*) FROM devices d WHERE {where.text}", where.params)
 

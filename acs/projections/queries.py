@@ -9,6 +9,7 @@ import msgspec
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
+from acs.projections.count_cache import TotalCache
 from acs.projections.device_filter import (
     DeviceQuery,
     cursor_after,
@@ -149,6 +150,7 @@ class ReadModel:
 
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
+        self.totals = TotalCache()
 
     def devices(self, limit: int, offset: int) -> list[DeviceSummary]:
         """A page of devices, ordered by id: an unfiltered search."""
@@ -164,11 +166,16 @@ class ReadModel:
         with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=class_row(DeviceSummary))
             found = cur.execute(page.text, page.params, prepare=False).fetchall()
-            total = conn.execute(count.text, count.params, prepare=False).fetchone()
+
+            def counted() -> int:
+                row = conn.execute(count.text, count.params, prepare=False).fetchone()
+                return int(row[0]) if row else 0
+
+            total = self.totals.total(query.filter, counted)
         shown = found[: query.page.limit]
         more = len(found) > len(shown)
         after = encode_cursor(cursor_after(query.page.sort, shown[-1])) if more else None
-        return DevicePage(shown, int(total[0]) if total else 0, after)
+        return DevicePage(shown, total, after)
 
     def device(self, device_id: str) -> DeviceDetail | None:
         """One device, or None."""

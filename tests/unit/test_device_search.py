@@ -39,9 +39,22 @@ def test_no_filter_counts_every_device() -> None:
 
 def test_filters_on_one_parameter_test_one_row() -> None:
     name = "InternetGatewayDevice.DeviceInfo.UpTime"
-    statement = count_statement(query((f"param.{name}", ">10"), (f"param.{name}", "<20")).filter)
+    search = query((f"param.{name}", ">10"), (f"param.{name}", "<20"))
+    statement = page_statement(search, "d.id")
     assert statement.text.count("EXISTS") == 1
-    assert statement.params == [name, "10", "20"]
+    assert statement.params[:3] == [name, "10", "20"]
+
+
+def test_a_search_on_one_parameter_alone_counts_its_index_entries() -> None:
+    name = "InternetGatewayDevice.DeviceInfo.UpTime"
+    alone = count_statement(query((f"param.{name}", ">10"), (f"param.{name}", "<20")).filter)
+    assert alone.text.startswith("SELECT count(*) FROM parameters p WHERE p.name = %s AND")
+    assert "devices" not in alone.text
+    assert alone.params == [name, "10", "20"]
+    with_tag = count_statement(query((f"param.{name}", ">10"), ("tag", "lab")).filter)
+    assert with_tag.text.startswith("SELECT count(*) FROM devices d WHERE")
+    two = count_statement(query((f"param.{name}", ">10"), ("param.Other", "x")).filter)
+    assert two.text.count("EXISTS") == 2
 
 
 def test_a_prefix_is_matched_literally() -> None:
