@@ -1,4 +1,4 @@
-"""The `acs` command: serve, migrate, projections rebuild, simulate, replay."""
+"""The `acs` command: serve, migrate, projections rebuild, simulate, replay, apikey, user."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from pathlib import Path
 
 from acs.adapters.embedded_postgres import EmbeddedPostgres
 from acs.adapters.settings import Settings, settings_from_env
+from acs.cli_access import access_parsers, login_url, prepare_access
+from acs.cli_cwmp import check_cwmp_auth, cwmp_login_arguments, cwmp_parser
+from acs.cli_security import secrets_parser, serve_tls, tls_arguments
 from acs.loadgen.config import (
     argument,
     positive_float,
@@ -39,17 +42,25 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> None:
-    """Apply migrations and serve HTTP until interrupted."""
+    """Apply migrations and serve HTTP (HTTPS with a certificate) until interrupted."""
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
+    from acs.adapters.http_protocol import BoundedHttpToolsProtocol  # noqa: PLC0415
     from acs.adapters.metrics_dir import shared_metrics_dir  # noqa: PLC0415
     from acs.adapters.migrations import migrate  # noqa: PLC0415
 
+    tls = serve_tls(args, settings)
+    check_cwmp_auth(settings, tls=tls is not None)
     with database(settings) as url, shared_metrics_dir():
         for name in migrate(url):
             log.info("migration %s applied", name)
+        prepare_access(url, settings, login_url(args))
         os.environ["ACS_DATABASE_URL"] = url  # the workers read it
-        log.info("serving on http://%s:%d with %d worker(s)", args.host, args.port, args.workers)
+        scheme = "https" if tls else "http"
+        log.info("serving on %s://%s:%d with %d worker(s)", scheme, args.host, args.port,
+                 args.workers)  # fmt: skip
+        if tls is not None and tls.client_ca is not None:
+            log.info("/cwmp requires client certificates signed by %s", tls.client_ca)
         uvicorn.run(
             "acs.api.app:app_from_env",
             factory=True,
@@ -58,6 +69,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
             workers=args.workers,
             log_level="warning",
             timeout_graceful_shutdown=10,
+            http=BoundedHttpToolsProtocol,
+            **(tls.uvicorn_options() if tls else {}),
         )
 
 
@@ -129,10 +142,14 @@ def replay_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
 
 def simulate(args: argparse.Namespace, _: Settings) -> None:
     """Run virtual CPEs against a local ACS and print the summary."""
-    from acs.loadgen.config import config_from_args  # noqa: PLC0415
+    from acs.loadgen.config import ConfigError, config_from_args  # noqa: PLC0415
     from acs.loadgen.run import simulate as run_simulation  # noqa: PLC0415
 
-    code = run_simulation(config_from_args(args))
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        raise SystemExit(f"acs simulate: {exc}") from None
+    code = run_simulation(config)
     if code:
         raise SystemExit(code)
 
@@ -170,6 +187,12 @@ def simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     )
     sim.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
     sim.add_argument(
+        "--api-key",
+        default=os.environ.get("ACS_API_KEY"),
+        metavar="KEY",
+        help="API key (operator role) for the REST calls (default: $ACS_API_KEY)",
+    )
+    sim.add_argument(
         "--concurrency",
         type=argument(positive_int),
         default=256,
@@ -177,6 +200,7 @@ def simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         help="most sessions in flight (256)",
     )
     sim.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    cwmp_login_arguments(sim)
     sim.add_argument(
         "--registered",
         action="store_true",
@@ -194,6 +218,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")  # noqa: S104
     run.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
     run.add_argument("--workers", type=int, default=1, help="worker processes (1)")
+    tls_arguments(run)
     run.set_defaults(func=serve)
     commands.add_parser("migrate", help="apply database migrations").set_defaults(
         func=migrate_command
@@ -205,6 +230,9 @@ def parser() -> argparse.ArgumentParser:
     )
     simulate_parser(commands)
     replay_parser(commands)
+    access_parsers(commands, database)
+    secrets_parser(commands, database)
+    cwmp_parser(commands)
     return cli
 
 

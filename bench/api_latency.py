@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -88,7 +89,9 @@ def filter_supported(client: httpx.Client) -> bool:
     return bool(devices) and values == {FILTER_VALUE}
 
 
-def run(url: str, devices: int, requests: int, seed: int = 0) -> ApiLatency:
+def run(
+    url: str, devices: int, requests: int, seed: int = 0, headers: dict[str, str] | None = None
+) -> ApiLatency:
     """Measure the three kinds of request."""
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling
     from acs.projections.device_filter import Cursor, encode_cursor  # noqa: PLC0415
@@ -110,7 +113,7 @@ def run(url: str, devices: int, requests: int, seed: int = 0) -> ApiLatency:
     def device(_: int) -> str:
         return f"/api/devices/{quote(public_id(rng.randrange(devices)), safe='')}"
 
-    with httpx.Client(base_url=url, timeout=30, trust_env=False) as client:
+    with httpx.Client(base_url=url, timeout=30, trust_env=False, headers=headers) as client:
         client.get("/api/devices?limit=1")  # connect
         missing = Latency(0, None, None, available=False)
         with_filter = at_offset = missing
@@ -131,8 +134,11 @@ def main(argv: list[str] | None = None) -> None:
     cli.add_argument("--url", required=True, help="http://127.0.0.1:PORT of a running server")
     cli.add_argument("--devices", type=int, required=True, help="devices in the store")
     cli.add_argument("--requests", type=int, default=2000)
+    cli.add_argument("--api-key", default=os.environ.get("ACS_API_KEY", ""), help="viewer key")
     args = cli.parse_args(argv)
-    print(json.dumps(msgspec.to_builtins(run(args.url, args.devices, args.requests))))
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else None
+    latency = run(args.url, args.devices, args.requests, headers=headers)
+    print(json.dumps(msgspec.to_builtins(latency)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,6 +24,10 @@ ADMIN_URL: Final = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0
 PREFIX: Final = "acs_bench_"
 START_TIMEOUT: Final = 60.0
 POOL_SIZE: Final = os.environ.get("BENCH_DB_POOL_SIZE", "8")
+API_KEY: Final = f"acs-bench-{secrets.token_urlsafe(24)}"
+"""The admin key every ACS the bench starts knows (`ACS_BOOTSTRAP_API_KEY`); the bench's
+HTTP clients and `acs simulate` (`ACS_API_KEY`) send it."""
+AUTH: Final = {"Authorization": f"Bearer {API_KEY}"}
 """ACS_DB_POOL_SIZE of the ACS under test: 2 workers x (8 + up to 16 event-store connections)
 fit beside other users of a PostgreSQL server that allows 100 connections."""
 CLOCK_TICKS: Final = os.sysconf("SC_CLK_TCK")
@@ -156,7 +161,13 @@ def acs_server(url: str, logs: Path, workers: int = 2, **env: str) -> Iterator[S
     command = [str(BIN / "acs"), "serve", "--host", "127.0.0.1", "--port", str(port)]
     server = Server(
         [*command, "--workers", str(workers)],
-        {"ACS_DATABASE_URL": url, "ACS_LOG_LEVEL": "WARNING", "ACS_DB_POOL_SIZE": POOL_SIZE, **env},
+        {
+            "ACS_DATABASE_URL": url,
+            "ACS_LOG_LEVEL": "WARNING",
+            "ACS_DB_POOL_SIZE": POOL_SIZE,
+            "ACS_BOOTSTRAP_API_KEY": API_KEY,
+            **env,
+        },
         port,
         logs / f"acs-{port}.log",
     )

@@ -13,7 +13,7 @@ import psycopg
 from acs.adapters.migrations import migrate
 from bench import api_latency, populate
 from bench.load_runs import LoadRun, load_run, profiled
-from bench.processes import ROOT, Server, acs_server, scratch_database
+from bench.processes import AUTH, ROOT, Server, acs_server, scratch_database
 from bench.report import median, number
 from bench.scenarios import (
     Context,
@@ -47,7 +47,9 @@ def _fleet_runs(
     )
     apis: list[api_latency.ApiLatency] = []
     for _ in range(plan.runs):
-        apis.append(api_latency.run(acs.url, stored, plan.api_requests, seed=len(apis)))
+        apis.append(
+            api_latency.run(acs.url, stored, plan.api_requests, seed=len(apis), headers=AUTH)
+        )
         say(f"API at {stored:,}: {apis[-1]}")
     return runs, apis
 
@@ -154,7 +156,9 @@ def _api_profile(ctx: Context, acs: Server, url: str) -> str:
     explain = "\n".join("    " + str(row[0]) for row in plan[:10])
 
     def load() -> str:
-        api_latency.run(acs.url, ctx.plan.fleet_devices, ctx.plan.api_requests // 2, seed=99)
+        api_latency.run(
+            acs.url, ctx.plan.fleet_devices, ctx.plan.api_requests // 2, seed=99, headers=AUTH
+        )
         return f"EXPLAIN ANALYZE of a filtered cursor page from {middle}:\n{explain}"
 
     return profiled(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Final
 
 import msgspec
+
+from bench.processes import API_KEY
 
 WORK_METHODS: Final = ("GetParameterValues", "SetParameterValues")
 
@@ -93,7 +96,12 @@ def simulate(
     if concurrency:
         command += ["--concurrency", str(concurrency)]
     done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        command, capture_output=True, text=True, timeout=duration + 60, check=False
+        command,
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        check=False,
+        env={**os.environ, "ACS_API_KEY": API_KEY},
     )
     if done.returncode != 0:
         raise RuntimeError(f"acs simulate failed ({done.returncode}): {done.stderr[-2000:]}")

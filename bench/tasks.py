@@ -15,6 +15,7 @@ import httpx
 import psycopg
 
 from bench.inform_events import SOFTWARE_VERSION, public_id
+from bench.processes import AUTH
 
 SSID: Final = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"
 CONCURRENCY: Final = 32
@@ -48,7 +49,9 @@ async def _queue_all(base_url: str, devices: list[int], run: int) -> tuple[int, 
             else:
                 failed[response.status_code] = failed.get(response.status_code, 0) + 1
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, trust_env=False) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=30, trust_env=False, headers=AUTH
+    ) as client:
         workers = [worker(client) for _ in range(CONCURRENCY)]
         await asyncio.wait_for(asyncio.gather(*workers), TIMEOUT)
     return created, failed

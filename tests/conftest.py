@@ -11,10 +11,11 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -103,18 +104,42 @@ def free_port() -> int:
 
 
 class AcsServer:
-    """The real ACS in a subprocess (`acs serve`), on loopback."""
+    """The real ACS in a subprocess (`acs serve`), on loopback.
+
+    It starts with an admin API key (`ACS_BOOTSTRAP_API_KEY`, generated unless `env` gives
+    one): `api_key`, sent as `auth_headers`. `bootstrap=False` starts it without any key.
+    `args` are more `acs serve` flags; `verify`, an SSL context trusting its certificate,
+    makes it an HTTPS server (`url` is https).
+    """
 
     def __init__(
-        self, database_url: str, workers: int = 1, env: dict[str, str] | None = None
+        self,
+        database_url: str,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        bootstrap: bool = True,
+        *,
+        args: Sequence[str] = (),
+        verify: ssl.SSLContext | None = None,
     ) -> None:
         self.database_url = database_url
+        self.args, self.verify = list(args), verify
         self.workers = workers
         self.env = env or {}
+        self.api_key: str | None = None
+        if bootstrap:
+            self.api_key = self.env.get("ACS_BOOTSTRAP_API_KEY") or (
+                "acs_test_" + secrets.token_urlsafe(24)
+            )
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'http' if verify is None else 'https'}://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.log = Path(os.environ.get("TMPDIR", "/tmp")) / f"acs-{RUN_ID}-{self.port}.log"
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The `Authorization` header of the server's admin key (none without one)."""
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def start(self) -> AcsServer:
         env = {
@@ -123,6 +148,9 @@ class AcsServer:
             "ACS_LOG_LEVEL": "WARNING",
             **self.env,
         }
+        env.pop("ACS_BOOTSTRAP_API_KEY", None)
+        if self.api_key:
+            env["ACS_BOOTSTRAP_API_KEY"] = self.api_key
         command = [
             sys.executable,
             "-m",
@@ -134,6 +162,7 @@ class AcsServer:
             str(self.port),
             "--workers",
             str(self.workers),
+            *self.args,
         ]
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
@@ -149,7 +178,9 @@ class AcsServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"acs serve exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(f"{self.url}/api/stats", timeout=1).status_code == 200:
+                reply = httpx.get(f"{self.url}/api/stats", headers=self.auth_headers, timeout=1,
+                                  verify=self.verify or True)  # fmt: skip
+                if reply.status_code in (200, 401):  # 401: serving, and that key is refused
                     return
             except httpx.HTTPError:
                 time.sleep(0.1)

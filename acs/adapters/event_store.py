@@ -118,6 +118,10 @@ _EVENTS_PAGE = f"""SELECT originator_version, notification_id, topic, state FROM
 WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version LIMIT %s"""
 
 
+_HOLDING = f"""SELECT DISTINCT originator_id FROM {EVENTS_TABLE}
+WHERE position(%s::bytea IN state) > 0 ORDER BY originator_id"""
+
+
 def _event(aggregate: UUID, row: dict[str, Any]) -> DeviceEvent:
     return from_stored(row["topic"], row["state"], aggregate, row["originator_version"])
 
@@ -175,6 +179,12 @@ class EventStore:
         with self.datastore.get_connection() as conn, conn.cursor() as cur:
             rows = cur.execute(_EVENTS_PAGE, (aggregate, after, limit), prepare=True).fetchall()
         return [Notification(r["notification_id"], _event(aggregate, r)) for r in rows]
+
+    def holding(self, marker: bytes) -> list[UUID]:
+        """The devices with an event whose stored JSON contains `marker` (a full scan)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as cur:
+            rows = cur.execute(_HOLDING, (marker,)).fetchall()
+        return [UUID(str(r["originator_id"])) for r in rows]
 
     def append(self, events: Sequence[DeviceEvent], state: Device | None = None) -> list[int]:
         """Append events atomically; `state` (after them) may be snapshotted."""

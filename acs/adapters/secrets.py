@@ -30,6 +30,7 @@ class SecretBox:
     def __init__(self, keys: list[str]) -> None:
         if not keys:
             raise ValueError("a secret box needs at least one key")
+        self._newest = _fernet(keys[0])
         self._fernet = MultiFernet([_fernet(k) for k in keys])
 
     def seal(self, plain: str) -> str:
@@ -48,6 +49,28 @@ class SecretBox:
             return self._fernet.decrypt(sealed.removeprefix(PREFIX).encode()).decode()
         except InvalidToken as exc:
             raise SecretError("sealed with a key that is not configured") from exc
+
+    def is_current(self, sealed: str) -> bool:
+        """Whether a sealed value is sealed with the newest key (an empty one always is)."""
+        if not sealed:
+            return True
+        try:
+            self._newest.decrypt(sealed.removeprefix(PREFIX).encode())
+        except InvalidToken:
+            return False
+        return sealed.startswith(PREFIX)
+
+    def reseal(self, sealed: str) -> str:
+        """The same secret sealed with the newest key (opened with any configured key)."""
+        if not sealed:
+            return ""
+        if not sealed.startswith(PREFIX):
+            raise SecretError("not a sealed value")
+        try:
+            token = self._fernet.rotate(sealed.removeprefix(PREFIX).encode())
+        except InvalidToken as exc:
+            raise SecretError("sealed with a key that is not configured") from exc
+        return PREFIX + token.decode()
 
 
 def secret_keys(configured: str | None, pool: ConnectionPool) -> list[str]:

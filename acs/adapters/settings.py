@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, Literal
 
 import msgspec
 
@@ -47,6 +48,37 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ACS_WEBHOOK_RETRY_MAX: the longest wait between two attempts of a webhook request."""
     webhook_timeout: float = 10.0
     """ACS_WEBHOOK_TIMEOUT: seconds to wait for a webhook receiver's answer."""
+    bootstrap_api_key: str | None = None
+    """ACS_BOOTSTRAP_API_KEY: an admin API key (named `bootstrap`) ensured at start, for
+    automation; at least 20 characters. Unset: keys come from `acs apikey create`."""
+    cwmp_auth: Literal["none", "basic", "digest"] = "none"
+    """ACS_CWMP_AUTH: how CPEs authenticate their sessions on /cwmp: `none`, `basic` (HTTP
+    Basic, over TLS only unless allowed) or `digest` (HTTP Digest, MD5, qop=auth)."""
+    cwmp_username: str = ""
+    """ACS_CWMP_USERNAME: the shared user name of CPEs without their own credentials."""
+    cwmp_password: str = ""
+    """ACS_CWMP_PASSWORD: the shared password that goes with ACS_CWMP_USERNAME."""
+    cwmp_credential_rule: str = ""
+    """ACS_CWMP_CREDENTIAL_RULE: derives each CPE's user name from its DeviceId, with
+    `{oui}`, `{product_class}` and `{serial}` (e.g. `{oui}-{product_class}-{serial}`); its
+    password is the hex HMAC-SHA256 of the user name under ACS_CWMP_CREDENTIAL_SECRET."""
+    cwmp_credential_secret: str = ""
+    """ACS_CWMP_CREDENTIAL_SECRET: the secret the derived passwords are computed with."""
+    cwmp_allow_basic_without_tls: bool = False
+    """ACS_CWMP_ALLOW_BASIC_WITHOUT_TLS: accept HTTP Basic over plain HTTP too."""
+    cwmp_allow_bootstrap: bool = False
+    """ACS_CWMP_ALLOW_BOOTSTRAP: let a device the ACS does not know, and has no credentials
+    for, open its first session unauthenticated (to register)."""
+    cwmp_nonce_ttl: float = 300.0
+    """ACS_CWMP_NONCE_TTL: seconds a Digest nonce stays valid (then `stale=true`)."""
+    tls_cert: Path | None = None
+    """ACS_TLS_CERT: PEM certificate (chain) `acs serve` presents; with ACS_TLS_KEY, it serves
+    HTTPS only."""
+    tls_key: Path | None = None
+    """ACS_TLS_KEY: the unencrypted PEM private key of ACS_TLS_CERT."""
+    tls_client_ca: Path | None = None
+    """ACS_TLS_CLIENT_CA: PEM CA certificates; when set, /cwmp requires a client certificate
+    signed by one of them (other paths accept connections without one)."""
 
 
 _ENV = {
@@ -66,7 +98,26 @@ _ENV = {
     "webhook_retry_base": "ACS_WEBHOOK_RETRY_BASE",
     "webhook_retry_max": "ACS_WEBHOOK_RETRY_MAX",
     "webhook_timeout": "ACS_WEBHOOK_TIMEOUT",
+    "bootstrap_api_key": "ACS_BOOTSTRAP_API_KEY",
+    "cwmp_auth": "ACS_CWMP_AUTH",
+    "cwmp_username": "ACS_CWMP_USERNAME",
+    "cwmp_password": "ACS_CWMP_PASSWORD",
+    "cwmp_credential_rule": "ACS_CWMP_CREDENTIAL_RULE",
+    "cwmp_credential_secret": "ACS_CWMP_CREDENTIAL_SECRET",
+    "cwmp_allow_basic_without_tls": "ACS_CWMP_ALLOW_BASIC_WITHOUT_TLS",
+    "cwmp_allow_bootstrap": "ACS_CWMP_ALLOW_BOOTSTRAP",
+    "cwmp_nonce_ttl": "ACS_CWMP_NONCE_TTL",
+    "tls_cert": "ACS_TLS_CERT",
+    "tls_key": "ACS_TLS_KEY",
+    "tls_client_ca": "ACS_TLS_CLIENT_CA",
 }
+
+
+def _path(kind: type, value: Any) -> Any:
+    """msgspec's hook for the types it does not convert itself: file paths."""
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"no conversion to {kind}")
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
@@ -74,6 +125,6 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     given = {field: env[var] for field, var in _ENV.items() if env.get(var)}
     try:
-        return msgspec.convert(given, Settings, strict=False)
+        return msgspec.convert(given, Settings, strict=False, dec_hook=_path)
     except msgspec.ValidationError as exc:
         raise SystemExit(f"invalid setting: {exc}") from exc

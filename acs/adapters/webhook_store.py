@@ -46,6 +46,11 @@ WHERE w.deleted_at IS NULL AND d.position < %s
     AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
 ORDER BY w.created_at, w.id"""
 
+_SEALED = "SELECT id, sealed_secret FROM webhooks WHERE sealed_secret <> '' ORDER BY id"
+"""Every stored secret, deleted webhooks' included (for key rotation)."""
+
+_RESEAL = "UPDATE webhooks SET sealed_secret = %s WHERE id = %s AND sealed_secret = %s"
+
 _DELIVERED = """UPDATE webhook_deliveries SET position = %(to)s, failures = 0,
     last_attempt_at = now(), last_success_at = now(), last_http_status = %(status)s,
     last_error = NULL, next_attempt_at = NULL
@@ -150,6 +155,16 @@ class WebhookStore:
         """Mark a webhook deleted by the actor (its row stays); False if there is none."""
         with self.pool.connection() as conn:
             return conn.execute(_DELETE, (actor, webhook_id)).rowcount == 1
+
+    def sealed_secrets(self) -> list[tuple[str, str]]:
+        """Every webhook's id and sealed secret, deleted ones included."""
+        with self.pool.connection() as conn:
+            return [(str(r[0]), str(r[1])) for r in conn.execute(_SEALED).fetchall()]
+
+    def reseal(self, webhook_id: str, sealed: str, resealed: str) -> bool:
+        """Replace a sealed secret by the same secret sealed again; False if it changed."""
+        with self.pool.connection() as conn:
+            return conn.execute(_RESEAL, (resealed, webhook_id, sealed)).rowcount == 1
 
     def _webhook(self, row: _Row) -> Webhook:
         fields = {

@@ -9,30 +9,50 @@ from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from psycopg_pool import ConnectionPool
 
+from acs.adapters.access_store import AccessStore
 from acs.adapters.event_store import ConcurrencyError, EventStore, datastore_for
 from acs.adapters.file_store import FileStore
 from acs.adapters.migrations import migrate
+from acs.adapters.nonce_ledger import NonceLedger
 from acs.adapters.secrets import SecretBox, secret_keys
 from acs.adapters.session_store import SessionStore
 from acs.adapters.settings import Settings, settings_from_env
 from acs.adapters.state_cache import StateCache
 from acs.adapters.webhook_store import WebhookStore
+from acs.api.auth import (
+    SECURITY,
+    SECURITY_COMPONENTS,
+    access_guard,
+    actor_of,
+    check_rules,
+    unmatched,
+)
 from acs.api.campaigns import BulkController, CampaignController
+from acs.api.client_cert import require_client_certificate
+from acs.api.credentials import KeyController, UserController
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
+from acs.api.cwmp_credentials import CwmpCredentialController
+from acs.api.dashboard import home, login, login_form, logout
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
 from acs.api.fleet_files import delete_file, list_files, serve_file, upload_handler
 from acs.api.history import HistoryController
 from acs.api.metrics import HttpMetrics, metrics_endpoint
 from acs.api.presets import PresetController
+from acs.api.secure_headers import secure_headers
 from acs.api.services import Services
 from acs.api.webhooks import WebhookController, build_delivery
+from acs.application.access import Access
 from acs.application.campaign_driver import JobDriver
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
+from acs.application.cwmp_auth import build_cwmp_auth
+from acs.application.cwmp_credentials import CwmpCredentialCommands
 from acs.application.devices import DeviceCommands
 from acs.application.fleet import build_fleet
 from acs.application.presets import PresetCommands
@@ -59,18 +79,22 @@ def build_services(settings: Settings, url: str) -> Services:
     )
     store = EventStore(datastore_for(url, pool_size=size), StateCache(settings.state_cache_size))
     keys = secret_keys(settings.secret_key, pool)
-    box, links = SecretBox(keys), UploadLinks(keys[0])
+    box, links = SecretBox(keys), UploadLinks(*keys)
     sessions = SessionStore(pool, settings.session_timeout)
     files = FileStore(pool)
-    fleet = build_fleet(store, pool, keys[0])
+    fleet = build_fleet(store, pool, keys)
     provisioner = Provisioner(PresetCatalog(pool))
+    auth = build_cwmp_auth(settings, box, keys, NonceLedger(pool))
     services = Services(
         settings=settings,
         store=store,
         pool=pool,
-        cwmp=CwmpService(store, sessions, box, links, provisioner, downloads=fleet.links),
+        cwmp=CwmpService(
+            store, sessions, box, links, provisioner, downloads=fleet.links, auth=auth
+        ),
         presets=PresetCommands(store),
         webhooks=Webhooks(WebhookStore(pool, topics_by_type()), box),
+        access=Access(AccessStore(pool)),
         commands=DeviceCommands(store, box),
         read=ReadModel(pool),
         files=files,
@@ -88,6 +112,9 @@ def build_services(settings: Settings, url: str) -> Services:
     )
     services.webhook_delivery = build_delivery(services)
     services.fleet = fleet
+    services.cwmp_credentials = CwmpCredentialCommands(store, box)
+    if settings.bootstrap_api_key:
+        services.access.ensure_bootstrap_key(settings.bootstrap_api_key)
     return services
 
 
@@ -167,6 +194,15 @@ def _busy(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, objec
     )
 
 
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+    """An unexpected error: the traceback goes to the log, never to the client."""
+    if isinstance(exc, HTTPException):
+        log.warning("%s %s failed: %s", request.method, request.url.path, exc.detail)
+    else:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return _error(500, "internal error")
+
+
 def create_app(settings: Settings, database_url: str) -> Litestar:
     """The ACS as an ASGI application on an already migrated database."""
     holder: dict[str, Any] = {}
@@ -204,11 +240,12 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             services.pool.close()
             services.store.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             cwmp_endpoint,
             upload_endpoint,
             DeviceController,
+            CwmpCredentialController,
             FileController,
             HistoryController,
             PresetController,
@@ -223,9 +260,23 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             serve_file,
             CampaignController,
             BulkController,
+            KeyController,
+            UserController,
+            home,
+            login_form,
+            login,
+            logout,
         ],
-        middleware=[http.middleware],
-        dependencies={"services": Provide(lambda: holder["services"], sync_to_thread=False)},
+        middleware=[
+            http.middleware,
+            secure_headers,
+            *([require_client_certificate] if settings.tls_client_ca else []),
+        ],
+        guards=[access_guard(lambda: holder["services"])],
+        dependencies={
+            "services": Provide(lambda: holder["services"], sync_to_thread=False),
+            "actor": Provide(actor_of, sync_to_thread=False),
+        },
         on_startup=[startup, start_driver],
         on_shutdown=[stop_driver, shutdown],
         exception_handlers={
@@ -238,10 +289,22 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             PresetExistsError: _preset_exists,
             UploadRejectedError: _forbidden,
             ConcurrencyError: _busy,
+            NotFoundException: unmatched,
+            MethodNotAllowedException: unmatched,
+            HTTP_500_INTERNAL_SERVER_ERROR: _internal_error,
         },
+        debug=False,
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="ACS", version="0.1.0", path="/schema"),
+        openapi_config=OpenAPIConfig(
+            title="ACS",
+            version="0.1.0",
+            path="/schema",
+            components=SECURITY_COMPONENTS,
+            security=SECURITY,
+        ),
     )
+    check_rules(app)
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -11,7 +11,6 @@ from litestar import Controller, get, post
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import Parameter
 
-from acs.api.devices import actor_of
 from acs.api.fleet_files import fleet_of
 from acs.api.services import Services
 from acs.domain.campaign_commands import CampaignNotFoundError, CampaignStateError
@@ -95,13 +94,11 @@ class CampaignController(Controller):
     tags = ["campaigns"]
 
     @post("/", status_code=201)
-    async def create(
-        self, services: Services, data: CampaignRequest, headers: dict[str, str]
-    ) -> Campaign:
+    async def create(self, services: Services, data: CampaignRequest, actor: str) -> Campaign:
         """Start a campaign; the driver takes its first batch within a round."""
         made = fleet_of(services).campaigns.create
         campaign_id, position = await _guarded(
-            lambda: services.run(made, data, actor_of(headers)))  # fmt: skip
+            lambda: services.run(made, data, actor))  # fmt: skip
         return await _shown(services, campaign_id, position)
 
     @get("/")
@@ -129,23 +126,19 @@ class CampaignController(Controller):
                                   after, limit)  # fmt: skip
 
     @post("/{campaign_id:str}/pause", status_code=200)
-    async def pause(
-        self, services: Services, campaign_id: str, headers: dict[str, str]
-    ) -> Campaign:
+    async def pause(self, services: Services, campaign_id: str, actor: str) -> Campaign:
         """Pause a campaign: no new batch starts (the batch under way finishes)."""
         commands = fleet_of(services).campaigns
         position = await _guarded(
-            lambda: services.run(commands.pause, campaign_id, actor_of(headers)))  # fmt: skip
+            lambda: services.run(commands.pause, campaign_id, actor))  # fmt: skip
         return await _shown(services, campaign_id, position)
 
     @post("/{campaign_id:str}/resume", status_code=200)
-    async def resume(
-        self, services: Services, campaign_id: str, headers: dict[str, str]
-    ) -> Campaign:
+    async def resume(self, services: Services, campaign_id: str, actor: str) -> Campaign:
         """Resume a paused campaign (by an operator or by its stop rule)."""
         commands = fleet_of(services).campaigns
         position = await _guarded(
-            lambda: services.run(commands.resume, campaign_id, actor_of(headers)))  # fmt: skip
+            lambda: services.run(commands.resume, campaign_id, actor))  # fmt: skip
         return await _shown(services, campaign_id, position)
 
 
@@ -156,13 +149,11 @@ class BulkController(Controller):
     tags = ["bulk"]
 
     @post("/", status_code=201)
-    async def create(
-        self, services: Services, data: BulkRequest, headers: dict[str, str]
-    ) -> BulkJob:
+    async def create(self, services: Services, data: BulkRequest, actor: str) -> BulkJob:
         """Queue a task on every device a filter or list selects, in the background."""
         made = fleet_of(services).bulk.create
         bulk_id, position = await _guarded(
-            lambda: services.run(made, data, actor_of(headers)))  # fmt: skip
+            lambda: services.run(made, data, actor))  # fmt: skip
         await services.wait_for_read_model(position)
         return await _bulk(services, bulk_id)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Any
 from uuid import UUID
@@ -11,8 +12,10 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 from litestar.response import Response
 
+from acs.api.metrics import CWMP_AUTH_FAILURES
 from acs.api.services import Services
 from acs.application.cwmp import Exchange, Reply
+from acs.application.cwmp_auth import RequestAuth
 from acs.application.uploads import UPLOAD_PATH
 
 COOKIE = "acs_session"
@@ -57,7 +60,9 @@ def inflate(body: bytes, encoding: str, limit: int) -> bytes:
 
 def to_response(reply: Reply) -> Response[bytes]:
     """The HTTP response for a session step."""
-    headers = {"Retry-After": str(reply.retry_after)} if reply.retry_after else {}
+    headers = dict(reply.headers)
+    if reply.retry_after:
+        headers["Retry-After"] = str(reply.retry_after)
     cookies = []
     if reply.session_id and not reply.end_session:
         cookies.append(Cookie(key=COOKIE, value=reply.session_id, httponly=True, path="/"))
@@ -78,8 +83,25 @@ async def cwmp_endpoint(request: Request[Any, Any, Any], services: Services) -> 
         source_ip=request.client.host if request.client else "",
         charset=charset_of(request.headers.get("content-type", "")),
         base_url=services.settings.public_url or str(request.base_url),
+        auth=request_auth(request),
     )
-    return to_response(await services.run(services.cwmp.handle, exchange))
+    reply = await services.run(services.cwmp.handle, exchange)
+    if reply.auth_failure:
+        CWMP_AUTH_FAILURES.labels(reply.auth_failure).inc()
+    if reply.delay:
+        await asyncio.sleep(reply.delay)
+    return to_response(reply)
+
+
+def request_auth(request: Request[Any, Any, Any]) -> RequestAuth:
+    """What CPE authentication looks at (TR-069 3.4.4): the Authorization header, the
+    method and path a Digest response covers, and whether TLS carried the request."""
+    return RequestAuth(
+        authorization=request.headers.get("authorization", ""),
+        method=request.method,
+        path=request.scope["path"],
+        secure=request.scope.get("scheme") == "https",
+    )
 
 
 @route(

@@ -33,8 +33,6 @@ from acs.projections.queries import (
 )
 from acs.projections.queries import Parameter as ParameterRow
 
-ACTOR_HEADER = "x-acs-actor"
-
 
 class TaskRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A task to queue: `type` is one of the task types, `parameters` depends on it."""
@@ -56,10 +54,6 @@ class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     username: str
     password: str
-
-
-def actor_of(headers: Any) -> str:
-    return str(headers.get(ACTOR_HEADER) or "api")[:200]
 
 
 async def _queue(
@@ -145,7 +139,7 @@ class DeviceController(Controller):
         services: Services,
         device_id: str,
         data: TaskRequest,
-        headers: dict[str, str],
+        actor: str,
         connection_request: bool = True,
     ) -> CreatedTask:
         """Queue a task and ask the device to connect now (`?connection_request=false`: wait
@@ -153,36 +147,34 @@ class DeviceController(Controller):
         task = parse_task(data.type, data.parameters)
         if services.fleet is not None:
             task = await services.run(with_file, task, data.parameters, services.fleet.catalog)
-        return await _queue(services, device_id, task, actor_of(headers), connection_request)
+        return await _queue(services, device_id, task, actor, connection_request)
 
     @post("/{device_id:str}/reboot", status_code=201)
     async def reboot(
         self,
         services: Services,
         device_id: str,
-        headers: dict[str, str],
+        actor: str,
         connection_request: bool = True,
     ) -> CreatedTask:
         """Queue a reboot."""
-        return await _queue(
-            services, device_id, RebootTask(), actor_of(headers), connection_request
-        )
+        return await _queue(services, device_id, RebootTask(), actor, connection_request)
 
     @post("/{device_id:str}/factory-reset", status_code=201)
     async def factory_reset(
         self,
         services: Services,
         device_id: str,
-        headers: dict[str, str],
+        actor: str,
         connection_request: bool = True,
     ) -> CreatedTask:
         """Queue a factory reset."""
         task = FactoryResetTask()
-        return await _queue(services, device_id, task, actor_of(headers), connection_request)
+        return await _queue(services, device_id, task, actor, connection_request)
 
     @put("/{device_id:str}/connection-request-credentials", status_code=204)
     async def set_credentials(
-        self, services: Services, device_id: str, data: Credentials, headers: dict[str, str]
+        self, services: Services, device_id: str, data: Credentials, actor: str
     ) -> None:
         """Set the credentials for connection requests to this device (never shown back)."""
         position = await services.run(
@@ -190,25 +182,21 @@ class DeviceController(Controller):
             device_id,
             data.username,
             data.password,
-            actor_of(headers),
+            actor,
         )
         await services.wait_for_read_model(position)
 
     @put("/{device_id:str}/tags/{tag:str}", status_code=204)
-    async def tag_device(
-        self, services: Services, device_id: str, tag: str, headers: dict[str, str]
-    ) -> None:
+    async def tag_device(self, services: Services, device_id: str, tag: str, actor: str) -> None:
         """Tag the device (already tagged: nothing changes); searches see it at once."""
-        position = await services.run(services.commands.tag, device_id, tag, actor_of(headers))
+        position = await services.run(services.commands.tag, device_id, tag, actor)
         if position is not None:
             await services.wait_for_read_model(position)
 
     @delete("/{device_id:str}/tags/{tag:str}", status_code=204)
-    async def untag_device(
-        self, services: Services, device_id: str, tag: str, headers: dict[str, str]
-    ) -> None:
+    async def untag_device(self, services: Services, device_id: str, tag: str, actor: str) -> None:
         """Take the tag off the device (not tagged: nothing changes)."""
-        position = await services.run(services.commands.untag, device_id, tag, actor_of(headers))
+        position = await services.run(services.commands.untag, device_id, tag, actor)
         if position is not None:
             await services.wait_for_read_model(position)
 

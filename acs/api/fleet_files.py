@@ -12,7 +12,6 @@ from litestar.response import Response
 
 from acs.adapters.file_catalog import FileMetadata
 from acs.adapters.file_store import StoredFile
-from acs.api.devices import actor_of
 from acs.api.services import Services
 from acs.application.downloads import FileInUseError, NoSuchFileError
 from acs.application.fleet import Fleet
@@ -37,6 +36,7 @@ def upload_handler(max_bytes: int) -> HTTPRouteHandler:
         *,
         services: Services,
         request: Request[Any, Any, Any],
+        actor: str,
         file_type: str = "1 Firmware Upgrade Image",
         name: str = "",
         vendor: str = "",
@@ -53,8 +53,7 @@ def upload_handler(max_bytes: int) -> HTTPRouteHandler:
         meta = FileMetadata(file_type=file_type, name=name, vendor=vendor,
                             product_class=product_class, version=version,
                             content_type=content_type)  # fmt: skip
-        return await services.run(fleet_of(services).files.store, data, meta,
-                                  actor_of(request.headers))  # fmt: skip
+        return await services.run(fleet_of(services).files.store, data, meta, actor)
 
     return store_file
 
@@ -66,10 +65,10 @@ async def list_files(services: Services) -> list[StoredFile]:
 
 
 @delete("/api/files/{file_id:str}", status_code=204, tags=["files"])
-async def delete_file(services: Services, file_id: str, headers: dict[str, str]) -> None:
+async def delete_file(services: Services, file_id: str, actor: str) -> None:
     """Delete a file (409 while an unfinished campaign rolls it out)."""
     try:
-        await services.run(fleet_of(services).files.delete, file_id, actor_of(headers))
+        await services.run(fleet_of(services).files.delete, file_id, actor)
     except NoSuchFileError as exc:
         raise NotFoundException(detail=f"no file {file_id}") from exc
     except FileInUseError as exc:

@@ -1,8 +1,9 @@
 """`GET /metrics` in the Prometheus text format, and the HTTP latency histogram behind it.
 
 Counters and gauges come from the database, so any worker reports the whole ACS. HTTP
-latency is measured by each worker; with `PROMETHEUS_MULTIPROC_DIR` set (`acs serve` sets it
-for its workers) the histograms of all workers are added up, else it is this process's.
+latency and failed CPE authentications are measured by each worker; with
+`PROMETHEUS_MULTIPROC_DIR` set (`acs serve` sets it for its workers) those of all workers are
+added up, else they are this process's.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.response import Response
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from prometheus_client import Counter as PrometheusCounter
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -46,6 +48,14 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     TASKS_FINISHED: ("Tasks finished, by status (done or fault)", ("status",)),
 }
 """Every counter the projection keeps: help text and label names."""
+
+CWMP_AUTH_FAILURES = PrometheusCounter(
+    "acs_cwmp_auth_failures",
+    "Failed CPE authentications on /cwmp, by reason",
+    ("reason",),
+    registry=None,
+)
+"""Counted by the worker that refused the request, added up like the HTTP histogram."""
 
 
 class HttpMetrics:
@@ -94,6 +104,7 @@ class HttpMetrics:
             MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry.register(self.histogram)
+            registry.register(CWMP_AUTH_FAILURES)
         return registry
 
 

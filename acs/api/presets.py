@@ -8,7 +8,6 @@ import msgspec
 from litestar import Controller, delete, get, post, put
 from litestar.exceptions import NotFoundException
 
-from acs.api.devices import actor_of
 from acs.api.services import Services
 from acs.projections.queries import Preset, presets
 
@@ -40,29 +39,27 @@ class PresetController(Controller):
         return await _one(services, name)
 
     @post("/", status_code=201)
-    async def create_preset(
-        self, services: Services, data: NamedPreset, headers: dict[str, str]
-    ) -> Preset:
+    async def create_preset(self, services: Services, data: NamedPreset, actor: str) -> Preset:
         """Create a preset (409 when the name is taken)."""
         body = {k: v for k, v in msgspec.to_builtins(data).items() if k != "name"}
-        position = await services.run(services.presets.save, data.name, body, actor_of(headers),
+        position = await services.run(services.presets.save, data.name, body, actor,
                                       create_only=True)  # fmt: skip
         await services.wait_for_read_model(position)
         return await _one(services, data.name)
 
     @put("/{name:str}")
     async def replace_preset(
-        self, services: Services, name: str, data: dict[str, Any], headers: dict[str, str]
+        self, services: Services, name: str, data: dict[str, Any], actor: str
     ) -> Preset:
         """Create or replace a preset."""
-        position = await services.run(services.presets.save, name, data, actor_of(headers))
+        position = await services.run(services.presets.save, name, data, actor)
         await services.wait_for_read_model(position)
         return await _one(services, name)
 
     @delete("/{name:str}", status_code=204)
-    async def delete_preset(self, services: Services, name: str, headers: dict[str, str]) -> None:
+    async def delete_preset(self, services: Services, name: str, actor: str) -> None:
         """Delete a preset; the tasks it queued stay as they are."""
-        position = await services.run(services.presets.delete, name, actor_of(headers))
+        position = await services.run(services.presets.delete, name, actor)
         await services.wait_for_read_model(position)
 
 

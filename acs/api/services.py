@@ -13,8 +13,10 @@ from psycopg_pool import ConnectionPool
 from acs.adapters.event_store import EventStore
 from acs.adapters.file_store import FileStore
 from acs.adapters.settings import Settings
+from acs.application.access import Access
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.cwmp import CwmpService
+from acs.application.cwmp_credentials import CwmpCredentialCommands
 from acs.application.devices import DeviceCommands
 from acs.application.fleet import Fleet
 from acs.application.presets import PresetCommands
@@ -43,9 +45,11 @@ class Services(msgspec.Struct, kw_only=True):
     executor: ThreadPoolExecutor
     presets: PresetCommands
     webhooks: Webhooks
+    access: Access
     connection_requests: ConnectionRequests | None = None
     webhook_delivery: WebhookDelivery | None = None
     fleet: Fleet | None = None
+    cwmp_credentials: CwmpCredentialCommands | None = None
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a blocking call (database, event store) in the worker's thread pool."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 import msgspec
 from litestar import Controller, delete, get, post
@@ -15,8 +14,6 @@ from acs.application.webhook_delivery import DeviceIds, WebhookDelivery
 from acs.domain.webhooks import WebhookSpecError
 from acs.projections.device_lookup import public_ids
 
-ACTOR_HEADER = "x-acs-actor"
-
 
 class WebhookRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A webhook to create: an http(s) URL, the event types wanted (empty: all) and the
@@ -27,10 +24,6 @@ class WebhookRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     event_types: list[str] = []
 
 
-def _actor(headers: Any) -> str:
-    return str(headers.get(ACTOR_HEADER) or "api")[:200]
-
-
 class WebhookController(Controller):
     """Webhooks that receive the event log, and how their deliveries stand."""
 
@@ -38,13 +31,11 @@ class WebhookController(Controller):
     tags = ["webhooks"]
 
     @post("/", status_code=201)
-    async def create_webhook(
-        self, services: Services, data: WebhookRequest, headers: dict[str, str]
-    ) -> Webhook:
+    async def create_webhook(self, services: Services, data: WebhookRequest, actor: str) -> Webhook:
         """Create a webhook; it receives the events recorded from now on."""
         try:
             return await services.run(
-                services.webhooks.create, data.url, data.event_types, data.secret, _actor(headers)
+                services.webhooks.create, data.url, data.event_types, data.secret, actor
             )
         except WebhookSpecError as exc:
             raise ClientException(detail=str(exc)) from exc
@@ -63,11 +54,9 @@ class WebhookController(Controller):
         return found
 
     @delete("/{webhook_id:str}", status_code=204)
-    async def delete_webhook(
-        self, services: Services, webhook_id: str, headers: dict[str, str]
-    ) -> None:
+    async def delete_webhook(self, services: Services, webhook_id: str, actor: str) -> None:
         """Stop and delete a webhook (who deleted it is recorded)."""
-        if not await services.run(services.webhooks.delete, webhook_id, _actor(headers)):
+        if not await services.run(services.webhooks.delete, webhook_id, actor):
             raise NotFoundException(detail=f"no webhook {webhook_id}")
 
 

@@ -44,7 +44,7 @@ class ConnectionRequests:
     async def request(self, device_id: str, task_id: str = "") -> tuple[Outcome, str]:
         """Ask the device to connect; returns the outcome and a short detail."""
         device = await self.run(self.store.load, aggregate_id(device_id))
-        if device is None:
+        if device is None or not device.informed:
             raise DeviceNotFoundError(device_id)
         skip = await self._reason_to_skip(device)
         if skip:

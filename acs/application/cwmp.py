@@ -13,12 +13,14 @@ import msgspec
 from acs.adapters.event_store import EventStore
 from acs.adapters.secrets import SecretBox
 from acs.adapters.session_store import SessionStore
-from acs.application.devices import decide_and_append, now
+from acs.application.cwmp_auth import CwmpAuth, Refusal, RequestAuth
+from acs.application.devices import Load, decide_and_append, now
 from acs.application.downloads import DownloadLinks
 from acs.application.provisioning import MAX_ROUNDS, Provisioner
 from acs.application.uploads import UploadLinks
 from acs.domain import session as machine
 from acs.domain.codec import CodecError, UnknownMethodError, decode, encode
+from acs.domain.cwmp_credentials import Identity
 from acs.domain.decide import (
     UnexpectedAnswerError,
     receive_answer,
@@ -58,16 +60,22 @@ class Exchange(msgspec.Struct, frozen=True):
     source_ip: str
     charset: str | None = None
     base_url: str = ""
+    auth: RequestAuth = RequestAuth()
 
 
 class Reply(msgspec.Struct, frozen=True):
-    """What the ACS answers: status, SOAP body (empty for 204), session cookie to set."""
+    """What the ACS answers: status, SOAP body (empty for 204), session cookie to set;
+    for a refused authentication its headers (the challenge), how long to wait before
+    answering and why it failed."""
 
     status: int
     body: bytes = b""
     session_id: str | None = None
     end_session: bool = False
     retry_after: int | None = None
+    headers: dict[str, str] = {}
+    delay: float = 0.0
+    auth_failure: str = ""
 
 
 class CwmpService:
@@ -82,9 +90,10 @@ class CwmpService:
         provisioner: Provisioner | None = None,
         *,
         downloads: DownloadLinks | None = None,
+        auth: CwmpAuth | None = None,
     ) -> None:
         self.store, self.sessions, self.box, self.links = store, sessions, box, links
-        self.provisioner, self.downloads = provisioner, downloads
+        self.provisioner, self.downloads, self.auth = provisioner, downloads, auth
 
     def handle(self, exchange: Exchange) -> Reply:
         """Answer one CPE request; protocol errors become SOAP Faults, never lost state."""
@@ -109,6 +118,9 @@ class CwmpService:
         public_id = device_id(ident.oui, ident.product_class, ident.serial_number)
         if not (ident.oui and ident.serial_number):
             raise CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, "DeviceId lacks OUI or serial")
+        loaded, refusal = self._authenticate(inform, public_id, exchange)
+        if refusal is not None:
+            return refusal
         step = machine.receive(Session(id=uuid.uuid4().hex, device_id=public_id), envelope)
         if not self.sessions.claim(public_id, step.session):
             return Reply(status=503, retry_after=30)
@@ -127,16 +139,32 @@ class CwmpService:
                     cwmp_version=envelope.version.name,
                     at=at,
                 ),
+                state=loaded,
             )
         except BaseException:
             self.sessions.end(step.session.id)
             raise
         return _reply(step)
 
+    def _authenticate(
+        self, inform: Inform, public_id: str, exchange: Exchange
+    ) -> tuple[Device | Load | None, Reply | None]:
+        """With CPE authentication on (TR-069 3.4.4), the device, loaded to know its
+        credentials, and the answer to a request that does not prove them."""
+        if self.auth is None or not self.auth.enabled:
+            return Load.FROM_STORE, None
+        device = self.store.load(aggregate_id(public_id))
+        ident = inform.device_id
+        identity = Identity(ident.oui, ident.product_class, ident.serial_number)
+        refusal = self.auth.check(identity, device, exchange.auth, exchange.source_ip)
+        return device, None if refusal is None else _refused(refusal)
+
     def _continue(self, envelope: Envelope | None, exchange: Exchange) -> Reply:
         """Any later request of the session, found by its cookie."""
         session = self.sessions.get(exchange.session_id) if exchange.session_id else None
         if session is None:
+            if self.auth is not None and self.auth.enabled and not exchange.auth.authorization:
+                return _refused(self.auth.challenge())
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "no open session: send Inform first")
         step = machine.receive(session, envelope)
         if envelope is not None:
@@ -223,6 +251,16 @@ class CwmpService:
         if isinstance(request, Download) and request.password:
             return msgspec.structs.replace(request, password=self.box.open(request.password))
         return request
+
+
+def _refused(refusal: Refusal) -> Reply:
+    """The empty answer to a request whose authentication failed or is missing."""
+    return Reply(
+        status=refusal.status,
+        headers=refusal.headers,
+        delay=refusal.delay,
+        auth_failure=refusal.reason,
+    )
 
 
 def _reply(step: Step) -> Reply:

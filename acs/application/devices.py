@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import random
 import time
@@ -25,15 +26,24 @@ ATTEMPTS = 20
 """How often a command is decided again when another writer changed the device first."""
 
 
+class Load(enum.Enum):
+    """Where `decide_and_append` gets the device's state first."""
+
+    FROM_STORE = "from_store"
+
+
 def decide_and_append(
     store: EventStore,
     device_id: str,
     decision: Callable[[Device | None], list[DeviceEvent]],
+    *,
+    state: Device | Load | None = Load.FROM_STORE,
 ) -> tuple[Device | None, list[DeviceEvent], list[int]]:
-    """Load, decide, append; on a concurrent write, reload and decide again."""
+    """Load, decide, append; on a concurrent write, reload and decide again. `state`: the
+    device as the caller just loaded it, to decide on first (a stale one only costs a retry)."""
     aggregate = aggregate_id(device_id)
     for attempt in range(1, ATTEMPTS + 1):
-        device = store.load(aggregate)
+        device = state if attempt == 1 and not isinstance(state, Load) else store.load(aggregate)
         events = decision(device)
         if not events:
             return device, events, []
@@ -54,7 +64,8 @@ def now() -> datetime:
 
 
 def _known(device: Device | None, device_id: str) -> Device:
-    if device is None:
+    """The device, if it ever informed (credentials may make it exist before)."""
+    if device is None or not device.informed:
         raise DeviceNotFoundError(device_id)
     return device
 

@@ -31,15 +31,19 @@ class NoSuchFileError(LookupError):
 
 
 class DownloadLinks:
-    """Per-task download URLs, signed so that each download task has its own."""
+    """Per-task download URLs, signed so that each download task has its own.
 
-    def __init__(self, key: str) -> None:
-        self._key = hashlib.sha256(b"acs-download:" + key.encode()).digest()
+    URLs are signed with the newest key; a URL signed with an older key (before a key
+    rotation) still verifies while that key is configured.
+    """
 
-    def signature(self, file_id: str, task_id: str) -> str:
-        """The signature of a file's URL for one task."""
+    def __init__(self, key: str, *older: str) -> None:
+        self._keys = [hashlib.sha256(b"acs-download:" + k.encode()).digest() for k in (key, *older)]
+
+    def signature(self, file_id: str, task_id: str, key: bytes | None = None) -> str:
+        """The signature of a file's URL for one task (with the newest key by default)."""
         message = f"{file_id}/{task_id}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+        return hmac.new(key or self._keys[0], message, hashlib.sha256).hexdigest()[:32]
 
     def url(self, base: str, file_id: str, task_id: str) -> str:
         """The URL the device of this task downloads the file from."""
@@ -47,8 +51,11 @@ class DownloadLinks:
         return f"{base.rstrip('/')}{DOWNLOAD_PATH}/{file_id}/{task_id}/{signature}"
 
     def verify(self, file_id: str, task_id: str, signature: str) -> bool:
-        """Whether a signature is the one issued for this file and task."""
-        return hmac.compare_digest(self.signature(file_id, task_id), signature)
+        """Whether a signature is one issued for this file and task (with any configured key)."""
+        return any(
+            hmac.compare_digest(self.signature(file_id, task_id, key), signature)
+            for key in self._keys
+        )
 
 
 def with_file(task: AnyTask, given: dict[str, Any], catalog: FileCatalog) -> AnyTask:

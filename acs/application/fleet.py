@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import msgspec
 from psycopg_pool import ConnectionPool
 
@@ -24,8 +26,8 @@ class Fleet(msgspec.Struct, kw_only=True):
     driver: JobDriver | None = None
 
 
-def build_fleet(store: EventStore, pool: ConnectionPool, key: str) -> Fleet:
-    """Wire the fleet services on a worker's event store and pool."""
+def build_fleet(store: EventStore, pool: ConnectionPool, keys: Sequence[str]) -> Fleet:
+    """Wire the fleet services on a worker's event store and pool (keys newest first)."""
     catalog = FileCatalog(pool)
 
     def select(filter_: dict[str, str], devices: list[str], limit: int) -> list[str]:
@@ -34,7 +36,7 @@ def build_fleet(store: EventStore, pool: ConnectionPool, key: str) -> Fleet:
     return Fleet(
         catalog=catalog,
         files=FileCommands(catalog, pool),
-        links=DownloadLinks(key),
+        links=DownloadLinks(*keys),
         campaigns=CampaignCommands(store, catalog),
         bulk=BulkCommands(store, catalog, select),
     )

@@ -16,23 +16,31 @@ UPLOAD_PATH = "/uploads"
 
 
 class UploadLinks:
-    """Per-task upload URLs, signed so that only the device asked can store a file there."""
+    """Per-task upload URLs, signed so that only the device asked can store a file there.
 
-    def __init__(self, key: str) -> None:
-        self._key = hashlib.sha256(b"acs-upload:" + key.encode()).digest()
+    URLs are signed with the newest key; a URL signed with an older key (before a key
+    rotation) still verifies while that key is configured.
+    """
 
-    def _signature(self, aggregate: UUID, task_id: str) -> str:
+    def __init__(self, key: str, *older: str) -> None:
+        self._keys = [hashlib.sha256(b"acs-upload:" + k.encode()).digest() for k in (key, *older)]
+
+    @staticmethod
+    def _signature(key: bytes, aggregate: UUID, task_id: str) -> str:
         message = f"{aggregate}/{task_id}".encode()
-        return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
+        return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
     def url(self, base: str, aggregate: UUID, task_id: str) -> str:
         """The URL a device uploads to for this task."""
-        signature = self._signature(aggregate, task_id)
+        signature = self._signature(self._keys[0], aggregate, task_id)
         return f"{base.rstrip('/')}{UPLOAD_PATH}/{aggregate}/{task_id}/{signature}"
 
     def verify(self, aggregate: UUID, task_id: str, signature: str) -> bool:
-        """Whether a signature is the one issued for this task."""
-        return hmac.compare_digest(self._signature(aggregate, task_id), signature)
+        """Whether a signature is one issued for this task (with any configured key)."""
+        return any(
+            hmac.compare_digest(self._signature(key, aggregate, task_id), signature)
+            for key in self._keys
+        )
 
 
 class UploadRejectedError(PermissionError):

@@ -20,6 +20,8 @@ from acs.domain.events import (
     AutonomousTransferReported,
     ConnectionRequestCredentialsSet,
     ConnectionRequested,
+    CwmpCredentialsCleared,
+    CwmpCredentialsSet,
     DeviceEvent,
     DeviceTagged,
     DeviceUntagged,
@@ -88,7 +90,12 @@ def receive_inform(
     keys = {e.event_code: e.command_key for e in inform.events if e.command_key}
     seq = _Sequence(aggregate, device.version if device else 0, at)
     ident = inform.device_id
-    fresh = device is None or "0 BOOTSTRAP" in codes or device.manufacturer != ident.manufacturer
+    fresh = (
+        device is None
+        or not device.informed
+        or "0 BOOTSTRAP" in codes
+        or device.manufacturer != ident.manufacturer
+    )
     events: list[DeviceEvent] = [
         InformReceived(
             **seq.head(),
@@ -317,6 +324,39 @@ def set_credentials(
             **head, username=username, sealed_password=sealed_password, actor=actor
         )
     ]
+
+
+def set_cwmp_credentials(
+    device: Device | None,
+    *,
+    aggregate: UUID,
+    public_id: str,
+    username: str,
+    sealed_password: str,
+    actor: str,
+    at: datetime,
+) -> list[DeviceEvent]:
+    """Set what the CPE must authenticate its sessions with (the password arrives sealed);
+    a device that never informed yet starts its aggregate with them (pre-provisioning)."""
+    seq = _Sequence(aggregate, device.version if device else 0, at)
+    return [
+        CwmpCredentialsSet(
+            **seq.head(),
+            username=username,
+            sealed_password=sealed_password,
+            actor=actor,
+            device_id="" if device else public_id,
+        )
+    ]
+
+
+def clear_cwmp_credentials(device: Device | None, *, actor: str, at: datetime) -> list[DeviceEvent]:
+    """Remove the CPE's own credentials; a device without any records nothing."""
+    if device is None:
+        raise DeviceNotFoundError
+    if device.cwmp_credentials is None:
+        return []
+    return [CwmpCredentialsCleared(**_seq(device, at).head(), actor=actor)]
 
 
 def record_connection_request(

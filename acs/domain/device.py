@@ -12,6 +12,8 @@ import msgspec
 from acs.domain.events import (
     ConnectionRequestCredentialsSet,
     ConnectionRequested,
+    CwmpCredentialsCleared,
+    CwmpCredentialsSet,
     DeviceEvent,
     DeviceTagged,
     DeviceUntagged,
@@ -63,7 +65,8 @@ class OpenTask(msgspec.Struct, frozen=True):
 
 
 class Credentials(msgspec.Struct, frozen=True):
-    """Connection-request credentials; the password stays sealed in the aggregate."""
+    """A user name and a password, sealed in the aggregate: the ACS's for connection
+    requests, or the CPE's own for its sessions."""
 
     username: str
     sealed_password: str
@@ -86,6 +89,13 @@ class Device(msgspec.Struct, frozen=True):
     credentials: Credentials | None = None
     last_connection_request: datetime | None = None
     tags: tuple[str, ...] = ()
+    cwmp_credentials: Credentials | None = None
+    """What the CPE must authenticate its sessions with, when an operator set it."""
+
+    @property
+    def informed(self) -> bool:
+        """Whether the device ever sent an Inform (its credentials may be set before)."""
+        return self.last_inform is not None
 
     def task(self, task_id: str) -> OpenTask | None:
         """The open task with this id, if any."""
@@ -215,6 +225,19 @@ def _preset_ran(device: Device, task_id: str, at: datetime, faulted: bool) -> De
 def _(event: ConnectionRequestCredentialsSet, state: Device | None) -> Device:
     credentials = Credentials(event.username, event.sealed_password)
     return msgspec.structs.replace(_advance(state, event), credentials=credentials)
+
+
+@evolve.register
+def _(event: CwmpCredentialsSet, state: Device | None) -> Device:
+    credentials = Credentials(event.username, event.sealed_password)
+    if state is None and event.device_id:
+        state = Device(id=event.originator_id, version=0, device_id=event.device_id, parameters={})
+    return msgspec.structs.replace(_advance(state, event), cwmp_credentials=credentials)
+
+
+@evolve.register
+def _(event: CwmpCredentialsCleared, state: Device | None) -> Device:
+    return msgspec.structs.replace(_advance(state, event), cwmp_credentials=None)
 
 
 @evolve.register

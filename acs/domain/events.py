@@ -175,6 +175,27 @@ class ConnectionRequestCredentialsSet(DeviceEvent, frozen=True, kw_only=True):
     actor: str
 
 
+class CwmpCredentialsSet(DeviceEvent, frozen=True, kw_only=True):
+    """An operator set the credentials the CPE must authenticate its sessions with
+    (TR-069 3.4.4: ManagementServer.Username and .Password).
+
+    `sealed_password` is encrypted with the ACS's secret key; it is never shown back.
+    `device_id` is the public id when this event starts the aggregate (credentials set
+    before the device's first Inform); empty otherwise.
+    """
+
+    username: str
+    sealed_password: str
+    actor: str
+    device_id: str = ""
+
+
+class CwmpCredentialsCleared(DeviceEvent, frozen=True, kw_only=True):
+    """An operator removed the CPE's own credentials (the configured ones apply again)."""
+
+    actor: str
+
+
 class ConnectionRequested(DeviceEvent, frozen=True, kw_only=True):
     """The ACS asked the CPE to open a session (TR-069 3.2.2), with the outcome."""
 
@@ -275,6 +296,8 @@ EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "CampaignResumed.v1": CampaignResumed,
     "CampaignCompleted.v1": CampaignCompleted,
     "BulkCreated.v1": BulkCreated,
+    "CwmpCredentialsSet.v1": CwmpCredentialsSet,
+    "CwmpCredentialsCleared.v1": CwmpCredentialsCleared,
 }
 """Stored topic of each event class; a stored topic must resolve forever."""
 
@@ -297,4 +320,6 @@ AnyDeviceEvent = (
     | ConnectionRequested
     | DeviceTagged
     | DeviceUntagged
+    | CwmpCredentialsSet
+    | CwmpCredentialsCleared
 )

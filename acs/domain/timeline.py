@@ -12,6 +12,8 @@ from acs.domain.events import (
     AutonomousTransferReported,
     ConnectionRequestCredentialsSet,
     ConnectionRequested,
+    CwmpCredentialsCleared,
+    CwmpCredentialsSet,
     DeviceEvent,
     DeviceTagged,
     DeviceUntagged,
@@ -172,6 +174,16 @@ def _(event: FileReceived, tasks: Mapping[str, str]) -> str:
 @_describe.register
 def _(event: ConnectionRequestCredentialsSet, tasks: Mapping[str, str]) -> str:
     return f"connection request credentials set for user {event.username} by {event.actor}"
+
+
+@_describe.register
+def _(event: CwmpCredentialsSet, tasks: Mapping[str, str]) -> str:
+    return f"CPE credentials set for user {event.username} by {event.actor}"
+
+
+@_describe.register
+def _(event: CwmpCredentialsCleared, tasks: Mapping[str, str]) -> str:
+    return f"CPE credentials cleared by {event.actor}"
 
 
 @_describe.register

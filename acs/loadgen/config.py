@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
+from acs.loadgen.cwmp_login import Login
 from acs.loadgen.task_mix import parse_task_mix
 
 DEFAULT_CONCURRENCY: Final = 256
@@ -118,6 +119,10 @@ class SimulationConfig:
     quiet: bool = False
     registered: bool = False
     """The CPEs are already known to the ACS: their first Inform is periodic, not a bootstrap."""
+    api_key: str | None = None
+    """The API key sent as `Authorization: Bearer` with the REST calls (tasks, status)."""
+    login: Login | None = None
+    """The CPEs' credentials for /cwmp (None: they answer no challenge)."""
 
     @property
     def progress(self) -> bool:
@@ -142,7 +147,23 @@ def config_from_args(args: argparse.Namespace) -> SimulationConfig:
         concurrency=args.concurrency,
         quiet=args.quiet,
         registered=args.registered,
+        api_key=getattr(args, "api_key", None),
+        login=login_from_args(args),
     )
+
+
+def login_from_args(args: argparse.Namespace) -> Login | None:
+    """The CPEs' credentials: `--cwmp-username/--cwmp-password`, or each CPE's own from
+    `--cwmp-credential-rule` and `--cwmp-credential-secret`."""
+    login = Login(
+        username=getattr(args, "cwmp_username", None) or "",
+        password=getattr(args, "cwmp_password", None) or "",
+        rule=getattr(args, "cwmp_credential_rule", None) or "",
+        secret=getattr(args, "cwmp_credential_secret", None) or "",
+    )
+    if bool(login.rule) != bool(login.secret):
+        raise ConfigError("--cwmp-credential-rule and --cwmp-credential-secret go together")
+    return login if login.username or login.rule else None
 
 
 task_mix_argument = argument(parse_task_mix)

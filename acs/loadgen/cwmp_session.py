@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Final
 
 from acs.domain.codec import CodecError, decode, encode
-from acs.domain.messages import Envelope, Fault, InformResponse
+from acs.domain.cwmp_credentials import Identity
+from acs.domain.messages import Envelope, Fault, Inform, InformResponse
 from acs.loadgen.config import Target
+from acs.loadgen.cwmp_login import Login
 from acs.loadgen.http import HttpConnection, HttpProtocolError, HttpResponse
 from acs.loadgen.virtual_cpe import VirtualCpe
 
@@ -35,8 +37,11 @@ class SessionError(Exception):
         self.kind = kind
 
 
-async def run_session(cpe: VirtualCpe, target: Target, timeout: float) -> SessionResult:
-    """Run one session; `timeout` bounds each HTTP exchange. Errors are returned, not raised."""
+async def run_session(
+    cpe: VirtualCpe, target: Target, timeout: float, login: Login | None = None
+) -> SessionResult:
+    """Run one session; `timeout` bounds each HTTP exchange. Errors are returned, not raised.
+    With a `login`, a 401 to the Inform is answered with credentials."""
     connection = HttpConnection(target.host, target.port, timeout)
     rpcs: list[str] = []
     error: str | None = None
@@ -44,7 +49,7 @@ async def run_session(cpe: VirtualCpe, target: Target, timeout: float) -> Sessio
     try:
         await connection.connect()
         started = time.perf_counter()
-        await _exchange(cpe, connection, target.path, rpcs)
+        await _exchange(cpe, connection, target.path, rpcs, login)
         elapsed_ms = (time.perf_counter() - started) * 1000
     except SessionError as exc:
         error = exc.kind
@@ -61,13 +66,21 @@ async def run_session(cpe: VirtualCpe, target: Target, timeout: float) -> Sessio
 
 
 async def _exchange(
-    cpe: VirtualCpe, connection: HttpConnection, path: str, rpcs: list[str]
+    cpe: VirtualCpe, connection: HttpConnection, path: str, rpcs: list[str], login: Login | None
 ) -> None:
-    """Inform, then the empty POST, then answer each RPC until 204 No Content."""
+    """Inform (again with credentials after a 401), then the empty POST, then answer each
+    RPC until 204 No Content."""
     inform = cpe.inform(time.time())
-    response = await connection.request(
-        "POST", path, encode(Envelope(message=inform, id=str(cpe.informs))), _XML
-    )
+    body = encode(Envelope(message=inform, id=str(cpe.informs)))
+    response = await connection.request("POST", path, body, _XML)
+    if response.status == 401 and login is not None:
+        header = login.authorization(
+            response.headers.get("www-authenticate", ""), _identity(inform), path
+        )
+        if header is not None:
+            response = await connection.request(
+                "POST", path, body, {**_XML, "Authorization": header}
+            )
     if not isinstance(_message(response), InformResponse):
         raise SessionError("protocol_error")
     cookies = dict(response.cookies)
@@ -86,6 +99,11 @@ async def _exchange(
         response = await connection.request("POST", path, body, headers)
     if not _ended(response):
         raise SessionError("protocol_error")
+
+
+def _identity(inform: Inform) -> Identity:
+    ident = inform.device_id
+    return Identity(ident.oui, ident.product_class, ident.serial_number)
 
 
 def _ended(response: HttpResponse) -> bool:

@@ -63,7 +63,10 @@ class Run:
     async def execute(self) -> dict[str, Any]:
         """Run for the configured duration, drain, and summarise."""
         self.start = self.loop.time()
-        async with httpx.AsyncClient(base_url=self.config.target.base, trust_env=False) as client:
+        key = self.config.api_key
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        base = self.config.target.base
+        async with httpx.AsyncClient(base_url=base, headers=headers, trust_env=False) as client:
             background = [
                 asyncio.create_task(self._monitor(client)),
                 asyncio.create_task(self._operator(client)),
@@ -122,7 +125,8 @@ class Run:
                 cpe = self.cpes[index] = VirtualCpe(
                     self.profile, index, time.time(), registered=self.config.registered
                 )
-            self._record(index, await run_session(cpe, self.config.target, REQUEST_TIMEOUT))
+            result = await run_session(cpe, self.config.target, REQUEST_TIMEOUT, self.config.login)
+            self._record(index, result)
         finally:
             self.busy.discard(index)
             self.slots.release()

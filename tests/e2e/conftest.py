@@ -27,5 +27,10 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
 @pytest.fixture
 def api(acs_server: AcsServer) -> Iterator[httpx.Client]:
     """An operator's HTTP client for the REST API."""
-    with httpx.Client(base_url=acs_server.url, timeout=10, trust_env=False) as client:
+    with httpx.Client(
+        base_url=acs_server.url,
+        headers=acs_server.auth_headers,
+        timeout=10,
+        trust_env=False,
+    ) as client:
         yield client

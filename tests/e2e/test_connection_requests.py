@@ -23,7 +23,9 @@ PASSWORD = "cr-Pa55word-never-shown"
 
 @pytest.fixture
 async def api(acs_server: AcsServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=acs_server.url, trust_env=False, timeout=15) as client:
+    async with httpx.AsyncClient(
+        base_url=acs_server.url, headers=acs_server.auth_headers, trust_env=False, timeout=15
+    ) as client:
         yield client
 
 
@@ -115,7 +117,9 @@ async def test_unreachable_and_silent_cpes_are_reported_without_blocking(
     silent_port = silent.sockets[0].getsockname()[1]
     server = AcsServer(database_url, env={"ACS_CONNECTION_REQUEST_TIMEOUT": "1"}).start()
     try:
-        async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=15) as api:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=server.auth_headers, trust_env=False, timeout=15
+        ) as api:
             down = SimulatedCpe(
                 f"{server.url}/cwmp", serial="CR-DOWN", overrides={CR_URL: "http://127.0.0.1:9/cr"}
             )

@@ -47,7 +47,7 @@ async def test_sigkill_mid_sessions_loses_no_acknowledged_inform_or_task(databas
         await cpe.run_session()
         completed[cpe.device_id] = 1
     accepted_tasks = []
-    with httpx.Client(base_url=server.url, trust_env=False) as api:
+    with httpx.Client(base_url=server.url, headers=server.auth_headers, trust_env=False) as api:
         for cpe in cpes[:4]:
             eventually(
                 lambda c=cpe: api.get(f"/api/devices/{quote(c.device_id, safe='')}").is_success
@@ -70,7 +70,9 @@ async def test_sigkill_mid_sessions_loses_no_acknowledged_inform_or_task(databas
 
     restarted = AcsServer(database_url).start()
     try:
-        with httpx.Client(base_url=restarted.url, trust_env=False) as api:
+        with httpx.Client(
+            base_url=restarted.url, headers=restarted.auth_headers, trust_env=False
+        ) as api:
             known = {c.device_id for c in cpes if c.bootstrapped}
             eventually(
                 lambda: {d["id"] for d in api.get("/api/devices?limit=1000").json()} == known

@@ -151,7 +151,7 @@ async def test_set_params_changes_the_value_and_keeps_its_history(
         ).fetchall()
         actor = conn.execute("SELECT actor FROM tasks WHERE id = %s", (task["id"],)).fetchone()
     assert [v for (v,) in history] == [old, "guest-net"]
-    assert actor == ("alice",)
+    assert actor == ("key:bootstrap for alice",)
 
 
 async def test_reboot_and_factory_reset_end_done_when_the_cpe_comes_back(
@@ -212,7 +212,7 @@ async def test_a_session_continues_across_new_connections_and_two_workers(
     try:
         cpe = cwmp(server, serial="W2-1", new_connection_per_request=True)
         await cpe.run_session()
-        with httpx.Client(base_url=server.url, trust_env=False) as api:
+        with httpx.Client(base_url=server.url, headers=server.auth_headers, trust_env=False) as api:
             eventually(lambda: api.get(f"/api/devices/{quote(cpe.device_id)}").status_code == 200)
             tasks = [
                 api.post(

@@ -56,9 +56,9 @@ async def test_tags_are_searchable_at_once_and_recorded_with_their_actor(
     assert found(api, tag="region:north") == [one.device_id]
     assert api.get(url_of(one.device_id)).json()["tags"] == ["region:north"]
     assert recorded_tags(acs_server) == [
-        ("DeviceTagged.v1", "region:north", "alice"),
-        ("DeviceTagged.v1", "region:north", "alice"),
-        ("DeviceUntagged.v1", "region:north", "bob"),
+        ("DeviceTagged.v1", "region:north", "key:bootstrap for alice"),
+        ("DeviceTagged.v1", "region:north", "key:bootstrap for alice"),
+        ("DeviceUntagged.v1", "region:north", "key:bootstrap for bob"),
     ]
     assert three.device_id not in found(api, tag="region:north")
 

@@ -66,7 +66,9 @@ class Operator:
 async def operator(acs_server: AcsServer) -> AsyncIterator[Operator]:
     cpe = SimulatedCpe(f"{acs_server.url}/cwmp", serial="ALL-TASKS")
     await cpe.run_session()
-    async with httpx.AsyncClient(base_url=acs_server.url, trust_env=False, timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=acs_server.url, headers=acs_server.auth_headers, trust_env=False, timeout=10
+    ) as client:
         op = Operator(client, cpe)
         for _ in range(100):
             if (await client.get(op.base)).status_code == 200:
@@ -234,7 +236,9 @@ async def test_a_transfer_that_never_completes_faults_after_the_timeout(
     try:
         cpe = SimulatedCpe(f"{server.url}/cwmp", serial="SLOW", never_complete_transfers=True)
         await cpe.run_session()
-        async with httpx.AsyncClient(base_url=server.url, trust_env=False) as client:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers=server.auth_headers, trust_env=False
+        ) as client:
             op = Operator(client, cpe)
             while (await client.get(op.base)).status_code != 200:
                 await asyncio.sleep(0.05)

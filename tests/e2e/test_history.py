@@ -60,7 +60,9 @@ class Auditor:
 
 @pytest.fixture
 async def client(acs_server: AcsServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=acs_server.url, timeout=10, trust_env=False) as c:
+    async with httpx.AsyncClient(
+        base_url=acs_server.url, headers=acs_server.auth_headers, timeout=10, trust_env=False
+    ) as c:
         yield c
 
 
@@ -115,9 +117,9 @@ async def test_a_parameters_history_names_each_value_its_cause_and_actor(
     auditor = Auditor(client, cpe)
     changes = await auditor.get("/parameters/history", name=SSID)
     assert [(c["value"], c["cause"], c["actor"]) for c in changes] == [
-        (original, "task", "carol"),
-        ("first", "task", "alice"),
-        ("second", "task", "bob"),
+        (original, "task", "key:bootstrap for carol"),
+        ("first", "task", "key:bootstrap for alice"),
+        ("second", "task", "key:bootstrap for bob"),
     ]
     assert set(changes[0]) == {
         "name",
@@ -168,7 +170,7 @@ async def test_every_event_comes_once_in_order_across_pages(
     )
     assert first["data"]["event_codes"] == ["0 BOOTSTRAP", "1 BOOT"]
     queued = [e for e in events if e["type"] == "TaskQueued"]
-    assert [e["actor"] for e in queued[:3]] == ["op0", "op1", "op2"]
+    assert [e["actor"] for e in queued[:3]] == [f"key:bootstrap for op{n}" for n in range(3)]
     assert queued[0]["data"]["task"] == {"type": "get_params", "names": [SSID]}
     kinds = {e["type"]: e["actor"] for e in events}
     assert kinds["RpcSent"] == kinds["TaskCompleted"] == "acs"
@@ -215,8 +217,8 @@ async def test_replay_prints_the_timeline_and_the_parameters_at_the_end(
     text = "\n".join(lines)
     assert "#1     Inform 0 BOOTSTRAP, 1 BOOT (" in lines[0]
     for expected in (
-        "get_params queued by carol",
-        "set_params queued by alice",
+        "get_params queued by key:bootstrap for carol",
+        "set_params queued by key:bootstrap for alice",
         "GetParameterValues sent (task ",
         "SetParameterValues answered: SSID=first",
         "SetParameterValues answered: SSID=second",

@@ -65,7 +65,9 @@ async def fleet(api: httpx.Client, server: AcsServer) -> list[dict[str, Any]]:
 async def test_metrics_count_sessions_informs_rpcs_faults_and_connection_requests(
     two_workers: AcsServer,
 ) -> None:
-    with httpx.Client(base_url=two_workers.url, trust_env=False, timeout=10) as api:
+    with httpx.Client(
+        base_url=two_workers.url, headers=two_workers.auth_headers, trust_env=False, timeout=10
+    ) as api:
         tasks = await fleet(api, two_workers)
         for task in tasks:
             eventually(lambda t=task: finished(api, t["id"]))
@@ -92,7 +94,9 @@ async def test_metrics_count_sessions_informs_rpcs_faults_and_connection_request
 
 def fresh_get(server: AcsServer, path: str) -> int:
     """A GET on a new connection, which either worker may accept."""
-    with httpx.Client(base_url=server.url, trust_env=False, timeout=10) as client:
+    with httpx.Client(
+        base_url=server.url, headers=server.auth_headers, trust_env=False, timeout=10
+    ) as client:
         return client.get(path).status_code
 
 
@@ -100,7 +104,9 @@ def test_the_http_histogram_adds_up_every_worker(two_workers: AcsServer) -> None
     stats = (("method", "GET"), ("route", "/api/stats"), ("status", "2xx"))
     missing = (("method", "GET"), ("route", "/api/tasks/{task_id}"), ("status", "4xx"))
     count = "acs_http_request_duration_seconds_count"
-    with httpx.Client(base_url=two_workers.url, trust_env=False, timeout=10) as api:
+    with httpx.Client(
+        base_url=two_workers.url, headers=two_workers.auth_headers, trust_env=False, timeout=10
+    ) as api:
         before = scrape(api)
         for _ in range(40):
             assert fresh_get(two_workers, "/api/stats") == 200

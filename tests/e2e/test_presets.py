@@ -18,7 +18,9 @@ INTERVAL = "InternetGatewayDevice.ManagementServer.PeriodicInformInterval"
 
 @pytest.fixture
 async def api(acs_server: AcsServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=acs_server.url, trust_env=False, timeout=15) as client:
+    async with httpx.AsyncClient(
+        base_url=acs_server.url, headers=acs_server.auth_headers, trust_env=False, timeout=15
+    ) as client:
         yield client
 
 
@@ -47,7 +49,7 @@ async def test_a_bootstrap_preset_reapplies_after_a_factory_reset(
         "name": "wifi", "events": ["0 BOOTSTRAP"],
         "ensure": {"values": {SSID: "net-{serial_number}", INTERVAL: "600"}}})  # fmt: skip
     assert created.status_code == 201, created.text
-    assert created.json()["actor"] == "alice"
+    assert created.json()["actor"] == "key:bootstrap for alice"
     await wait_for_preset(api, "wifi")
     cpe = SimulatedCpe(f"{acs_server.url}/cwmp", serial="PRESET-1")
     log = await cpe.run_session()
@@ -66,7 +68,7 @@ async def test_a_bootstrap_preset_reapplies_after_a_factory_reset(
     preset = await settled(api, "wifi", done=4)
     assert preset["tasks_faulted"] == 0
     tasks = (await api.get(f"{path}/tasks")).json()
-    assert {t["actor"] for t in tasks} == {"preset:wifi", "api"}
+    assert {t["actor"] for t in tasks} == {"preset:wifi", "key:bootstrap"}
     assert (await api.get(f"/api/tasks/{reset.json()['id']}")).json()["status"] == "done"
 
 

@@ -113,7 +113,11 @@ def test_a_real_cpe_inform_registers_its_device(acs_server: AcsServer, name: str
     ended = httpx.post(f"{acs_server.url}/cwmp", content=b"", headers={"cookie": cookie})
     assert ended.status_code == 204
     path = f"{acs_server.url}/api/devices/{quote(device_id, safe='')}"
-    device = eventually(lambda: (r := httpx.get(path)).status_code == 200 and r.json())
+    device = eventually(
+        lambda: (
+            (r := httpx.get(path, headers=acs_server.auth_headers)).status_code == 200 and r.json()
+        )
+    )
     assert device["manufacturer"] == manufacturer
-    parameters = httpx.get(f"{path}/parameters").json()
+    parameters = httpx.get(f"{path}/parameters", headers=acs_server.auth_headers).json()
     assert parameters, "the Inform's parameters are stored"

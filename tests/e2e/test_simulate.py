@@ -33,6 +33,8 @@ def test_twenty_simulated_cpes_register_and_answer_operator_tasks(acs_server: Ac
         "get_params=2",
         "--server-pid",
         str(acs_server.process.pid),
+        "--api-key",
+        str(acs_server.api_key),
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
@@ -48,6 +50,10 @@ def test_twenty_simulated_cpes_register_and_answer_operator_tasks(acs_server: Ac
     assert result["projection_lag_s"] is not None
 
     def registered() -> int:
-        return int(httpx.get(f"{acs_server.url}/api/stats", timeout=5).json()["total_devices"])
+        return int(
+            httpx.get(
+                f"{acs_server.url}/api/stats", headers=acs_server.auth_headers, timeout=5
+            ).json()["total_devices"]
+        )
 
     assert eventually(lambda: registered() == 20)

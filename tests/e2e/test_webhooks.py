@@ -84,7 +84,9 @@ async def test_a_receiver_down_for_a_while_gets_every_event_in_order_after_a_res
     cpes = [SimulatedCpe("http://127.0.0.1:1/cwmp", serial=f"HOOK{n}") for n in range(3)]
     first = AcsServer(database_url, env=FAST_RETRIES).start()
     try:
-        with httpx.Client(base_url=first.url, trust_env=False, timeout=10) as api:
+        with httpx.Client(
+            base_url=first.url, headers=first.auth_headers, trust_env=False, timeout=10
+        ) as api:
             hook = create(api, url, [])
             only_tasks = create(api, url + "?tasks", ["TaskCompleted"])
             for cpe in cpes:
@@ -99,7 +101,9 @@ async def test_a_receiver_down_for_a_while_gets_every_event_in_order_after_a_res
     receiver = WebhookReceiver(port, failing=True).start()
     second = AcsServer(database_url, env=FAST_RETRIES).start()
     try:
-        with httpx.Client(base_url=second.url, trust_env=False, timeout=10) as api:
+        with httpx.Client(
+            base_url=second.url, headers=second.auth_headers, trust_env=False, timeout=10
+        ) as api:
             for cpe in cpes:
                 cpe.acs_url = f"{second.url}/cwmp"
             await sessions_with_a_task(api, cpes)
@@ -142,7 +146,7 @@ def test_webhooks_are_validated_listed_and_deleted_and_never_show_their_secret(
         assert reply.status_code == 400, body
         assert reply.json()["status_code"] == 400
     hook = create(api, "http://127.0.0.1:9/x", ["InformReceived"])
-    assert hook["actor"] == "ops" and hook["event_types"] == ["InformReceived"]
+    assert hook["actor"] == "key:bootstrap for ops" and hook["event_types"] == ["InformReceived"]
     assert set(hook["status"]) == {
         "position",
         "pending_events",

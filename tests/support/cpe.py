@@ -8,7 +8,8 @@ one CWMP session (TR-069 3.7) and then carries out the file transfers the ACS as
 
 The other modules: ``cpe_soap`` (envelopes), ``cpe_model`` (the parameter tree), ``cpe_rpcs``
 (answers to ACS requests), ``cpe_requests`` (requests to the ACS), ``cpe_transfers`` (Download
-and Upload), ``cpe_http`` (the session's HTTP) and ``connection_request_server``.
+and Upload), ``cpe_http`` (the session's HTTP), ``cpe_auth`` (Basic and Digest answers to the
+ACS's challenges) and ``connection_request_server``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Final
 import httpx
 from lxml import etree
 
+from tests.support.cpe_auth import CpeAuth
 from tests.support.cpe_http import AcsConnection, require_loopback
 from tests.support.cpe_model import (
     DEFAULT_DATA_MODEL,
@@ -72,6 +74,7 @@ __all__ = [
     "SUPPORTED_METHODS",
     "AutonomousTransferComplete",
     "CompletedTransfer",
+    "CpeAuth",
     "CpeFault",
     "CpeRequest",
     "GetRPCMethods",
@@ -135,6 +138,8 @@ class SimulatedCpe:
         download_fault: int | None = None,
         upload_fault: int | None = None,
         acs_auth: httpx.Auth | None = None,
+        acs_username: str | None = None,
+        acs_password: str = "",
         acs_transport: httpx.AsyncBaseTransport | None = None,
         transfer_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -153,7 +158,10 @@ class SimulatedCpe:
         self.firmware_version = firmware_version
         self.download_fault = download_fault
         self.upload_fault = upload_fault
+        if acs_auth is None and acs_username is not None:
+            acs_auth = CpeAuth(acs_username, acs_password)
         self.acs_auth = acs_auth
+        """How the CPE answers the ACS's challenges (`acs_username`: Digest or Basic)."""
         self.acs_transport = acs_transport
         self.transfer_transport = transfer_transport
         self.manufacturer = model.device.get("Manufacturer", "")
