@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_PROCESSES ?= 4
 
 .PHONY: help run test lint typecheck unit clean
 
@@ -22,7 +23,7 @@ test: $(STAMP)  ## Install and run everything CI runs: lint, types, the whole te
 	$(BIN)/ruff check acs tests
 	$(BIN)/ruff format --check acs tests
 	$(BIN)/mypy
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 lint: $(STAMP)  ## Format and lint-fix the code
 	$(BIN)/ruff format acs tests

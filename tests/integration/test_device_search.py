@@ -113,8 +113,16 @@ def test_param_filters_match_exactly_by_prefix_or_by_number(
         ("tag=none", []),
         ("online=true", ["a", "b", "c", "e"]),
         ("online=false", ["d", "f"]),
-        (f"last_inform_before={(NOW - timedelta(hours=1)).isoformat()}", ["d", "e", "f"]),
-        (f"last_inform_after={(NOW - timedelta(hours=3.5)).isoformat()}", ["a", "b", "c", "d"]),
+        pytest.param(
+            f"last_inform_before={(NOW - timedelta(hours=1)).isoformat()}",
+            ["d", "e", "f"],
+            id="last_inform_before=1h-ago",
+        ),
+        pytest.param(
+            f"last_inform_after={(NOW - timedelta(hours=3.5)).isoformat()}",
+            ["a", "b", "c", "d"],
+            id="last_inform_after=3.5h-ago",
+        ),
         ("manufacturer=ZTE", ["c", "d"]),
         ("product_class=F660", ["c"]),
         ("software_version=V1.0.1", ["a", "e"]),
