@@ -126,7 +126,8 @@ def _next_position(conn: psycopg.Connection[tuple[object, ...]]) -> int:
 
 
 def _finish(conn: psycopg.Connection[tuple[object, ...]], *, projected: bool) -> None:
-    """Move the id sequence (and, when rows were projected, the tracking position) on."""
+    """Move the id sequence (and, when rows were projected, the tracking position) on, and
+    vacuum: otherwise autovacuum works through the COPYed rows during the measurements."""
     last = _next_position(conn) - 1
     conn.execute(
         "SELECT setval(pg_get_serial_sequence('device_events', 'notification_id'), %s)",
@@ -137,7 +138,7 @@ def _finish(conn: psycopg.Connection[tuple[object, ...]], *, projected: bool) ->
             "UPDATE projection_tracking SET position = %s, lag_seconds = 0 WHERE name = %s",
             (last, "read_model"),
         )
-    conn.execute("ANALYZE")
+    conn.execute("VACUUM (ANALYZE)")
 
 
 def _chunks(start: int, devices: int) -> Iterator[tuple[int, int]]:

@@ -98,6 +98,11 @@ def datastore_for(url: str, pool_size: int) -> PostgresDatastore:
     )
 
 
+LOAD_PAGE = 1000
+"""Events one load query reads at most (more come page by page). The LIMIT also keeps the
+planner on the primary key's index: without it, a device holding a large share of the
+table's events gets a sequential scan, whose cost grows with the whole store."""
+
 _LOAD = f"""
 WITH snap AS (
     SELECT originator_version, topic, state FROM {SNAPSHOTS_TABLE}
@@ -108,11 +113,13 @@ SELECT originator_version, topic, state FROM (
     SELECT originator_version, topic, state FROM {EVENTS_TABLE}
     WHERE originator_id = %(id)s
         AND originator_version > COALESCE((SELECT originator_version FROM snap), 0)
-    ORDER BY originator_version) AS after_snapshot"""
-"""A device's latest snapshot (first row, if any) and every event after it, in one query."""
+    ORDER BY originator_version LIMIT {LOAD_PAGE}) AS after_snapshot"""
+"""A device's latest snapshot (first row, if any) and the first page of events after it,
+in one query."""
 
 _EVENTS_AFTER = f"""SELECT originator_version, topic, state FROM {EVENTS_TABLE}
-WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version"""
+WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version
+LIMIT {LOAD_PAGE}"""
 
 _EVENTS_PAGE = f"""SELECT originator_version, notification_id, topic, state FROM {EVENTS_TABLE}
 WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version LIMIT %s"""
@@ -142,24 +149,36 @@ class EventStore:
         cached = self.cache.get(aggregate)
         with self.datastore.get_connection() as conn, conn.cursor() as cur:
             if cached is not None:
-                newer = cur.execute(_EVENTS_AFTER, (aggregate, cached.version), prepare=True)
-                events = [_event(aggregate, r) for r in newer.fetchall()]
-                state = project(cached, events)
+                state = project(cached, self._events_after(cur, aggregate, cached.version))
             else:
                 rows = cur.execute(_LOAD, {"id": aggregate}, prepare=True).fetchall()
-                state = self._fold(aggregate, rows)
+                snapshot = rows.pop(0) if rows and rows[0]["topic"] == SNAPSHOT_TOPIC else None
+                events = [_event(aggregate, r) for r in rows]
+                if len(rows) == LOAD_PAGE:
+                    events += self._events_after(cur, aggregate, events[-1].originator_version)
+                state = self._fold(aggregate, snapshot, events)
         if state is not None:
             self.cache.put(state)
         return state
 
-    def _fold(self, aggregate: UUID, rows: list[Any]) -> Device | None:
+    @staticmethod
+    def _events_after(cur: Any, aggregate: UUID, version: int) -> list[DeviceEvent]:
+        """Every event of the device after `version`, a page at a time."""
+        events: list[DeviceEvent] = []
+        while True:
+            rows = cur.execute(_EVENTS_AFTER, (aggregate, version), prepare=True).fetchall()
+            events += [_event(aggregate, r) for r in rows]
+            if len(rows) < LOAD_PAGE:
+                return events
+            version = events[-1].originator_version
+
+    def _fold(self, aggregate: UUID, snapshot: Any, events: list[DeviceEvent]) -> Device | None:
         start: Device | None = None
-        if rows and rows[0]["topic"] == SNAPSHOT_TOPIC:
-            start = self._decode_snapshot(aggregate, rows[0]["state"])
-            rows = rows[1:]
+        if snapshot is not None:
+            start = self._decode_snapshot(aggregate, snapshot["state"])
             if start is None:
                 return project(None, self.load_events(aggregate))
-        return project(start, [_event(aggregate, r) for r in rows])
+        return project(start, events)
 
     @staticmethod
     def _decode_snapshot(aggregate: UUID, state: bytes) -> Device | None:

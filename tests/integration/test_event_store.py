@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from acs.adapters.event_store import SNAPSHOT_EVERY, ConcurrencyError, EventStore
+from acs.adapters.event_store import LOAD_PAGE, SNAPSHOT_EVERY, ConcurrencyError, EventStore
 from acs.api.services import Services
 from acs.application.devices import decide_and_append
 from acs.domain.decide import queue_task, receive_inform
@@ -96,3 +96,23 @@ def test_state_loaded_through_a_snapshot_equals_a_full_replay(services: Services
     services.store.cache.drop(aggregate)
     replayed = project(None, services.store.load_events(aggregate))
     assert services.store.load(aggregate) == replayed
+
+
+def test_a_history_longer_than_a_load_page_loads_whole(services: Services) -> None:
+    """Events past the snapshot beyond one page (appended without snapshots) all count, both
+    when the state is loaded afresh and when a cached state is brought up to date."""
+    store, aggregate = services.store, aggregate_id(PUBLIC)
+    register(store)
+    cached = store.load(aggregate)
+    assert cached is not None
+    device = cached
+    for i in range(2 * LOAD_PAGE + 7):
+        events = queue_task(device, task_id=f"t{i}", task=GetParams(names=("A.",)), actor="op",
+                            at=T0)  # fmt: skip
+        store.append(events)
+        device = project(device, events)
+    assert device.version == 2 * LOAD_PAGE + 8
+    store.cache.put(cached)
+    assert store.load(aggregate) == device, "a stale cached state is brought up to date"
+    store.cache.drop(aggregate)
+    assert store.load(aggregate) == device, "a fresh load reads every page"
