@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_PROCESSES ?= 4
 
-.PHONY: help run test lint typecheck unit clean
+.PHONY: help run test lint typecheck unit package-test docs clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -20,17 +20,23 @@ run: $(STAMP)  ## Install, migrate and serve the ACS on 0.0.0.0:8080 (embedded P
 	$(BIN)/acs serve --host 0.0.0.0 --port 8080
 
 test: $(STAMP)  ## Install and run everything CI runs: lint, types, the whole test suite
-	$(BIN)/ruff check acs tests
-	$(BIN)/ruff format --check acs tests
+	$(BIN)/ruff check acs tests examples
+	$(BIN)/ruff format --check acs tests examples
 	$(BIN)/mypy
 	$(BIN)/pytest -n $(TEST_PROCESSES)
 
 lint: $(STAMP)  ## Format and lint-fix the code
-	$(BIN)/ruff format acs tests
-	$(BIN)/ruff check --fix acs tests
+	$(BIN)/ruff format acs tests examples
+	$(BIN)/ruff check --fix acs tests examples
 
 unit: $(STAMP)  ## Only the unit tests (no database, no sockets)
 	$(BIN)/pytest tests/unit
+
+package-test: $(STAMP)  ## Build the wheel, install it with its dependencies into a new venv, run `acs` outside the tree (needs the package index)
+	ACS_TEST_PACKAGING=1 $(BIN)/pytest tests/e2e/test_packaging.py
+
+docs: $(STAMP)  ## Regenerate docs/configuration.md from the settings and the command line
+	$(BIN)/acs config reference --output docs/configuration.md
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

@@ -1,4 +1,5 @@
-"""The `acs` command: serve, migrate, projections rebuild, simulate, replay, apikey, user."""
+"""The `acs` command: serve, migrate, projections rebuild, simulate, replay, apikey, user,
+config reference."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 
 from acs.adapters.embedded_postgres import EmbeddedPostgres
 from acs.adapters.settings import Settings, settings_from_env
 from acs.cli_access import access_parsers, login_url, prepare_access
 from acs.cli_cwmp import check_cwmp_auth, cwmp_login_arguments, cwmp_parser
+from acs.cli_reference import config_parser
 from acs.cli_security import secrets_parser, serve_tls, tls_arguments
 from acs.loadgen.config import (
     argument,
@@ -74,11 +77,25 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
         )
 
 
-def migrate_command(_: argparse.Namespace, settings: Settings) -> None:
-    """Apply pending migrations."""
-    from acs.adapters.migrations import migrate  # noqa: PLC0415
+def migrate_command(args: argparse.Namespace, settings: Settings) -> None:
+    """Apply pending migrations; with `--check`, only tell whether any is pending (exit 1)
+    or the database cannot be reached (exit 2)."""
+    import psycopg  # noqa: PLC0415
+
+    from acs.adapters.migrations import migrate, unapplied  # noqa: PLC0415
 
     with database(settings) as url:
+        if args.check:
+            try:
+                waiting = unapplied(url)
+            except psycopg.OperationalError as exc:
+                print(f"acs migrate --check: {exc}".rstrip(), file=sys.stderr)
+                raise SystemExit(2) from None
+            if waiting:
+                print("pending migrations:", *waiting, sep="\n")
+                raise SystemExit(1)
+            print("database is up to date")
+            return
         applied = migrate(url)
     print("\n".join(applied) if applied else "database is up to date")
 
@@ -145,6 +162,8 @@ def simulate(args: argparse.Namespace, _: Settings) -> None:
     from acs.loadgen.config import ConfigError, config_from_args  # noqa: PLC0415
     from acs.loadgen.run import simulate as run_simulation  # noqa: PLC0415
 
+    if args.api_key is None:
+        args.api_key = os.environ.get("ACS_API_KEY")
     try:
         config = config_from_args(args)
     except ConfigError as exc:
@@ -188,7 +207,7 @@ def simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     sim.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (0)")
     sim.add_argument(
         "--api-key",
-        default=os.environ.get("ACS_API_KEY"),
+        default=None,
         metavar="KEY",
         help="API key (operator role) for the REST calls (default: $ACS_API_KEY)",
     )
@@ -213,6 +232,7 @@ def simulate_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 def parser() -> argparse.ArgumentParser:
     """The command line."""
     cli = argparse.ArgumentParser(prog="acs", description="TR-069 Auto Configuration Server")
+    cli.add_argument("--version", action="version", version=f"acs {package_version()}")
     commands = cli.add_subparsers(dest="command", required=True)
     run = commands.add_parser("serve", help="serve /cwmp, /api and the dashboard")
     run.add_argument("--host", default="0.0.0.0", help="address to listen on (0.0.0.0)")  # noqa: S104
@@ -220,9 +240,14 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, help="worker processes (1)")
     tls_arguments(run)
     run.set_defaults(func=serve)
-    commands.add_parser("migrate", help="apply database migrations").set_defaults(
-        func=migrate_command
+    migrations = commands.add_parser("migrate", help="apply database migrations")
+    migrations.add_argument(
+        "--check",
+        action="store_true",
+        help="apply nothing: exit 0 if the database is up to date, 1 and list what is pending "
+        "if not, 2 if it cannot be reached",
     )
+    migrations.set_defaults(func=migrate_command)
     projections = commands.add_parser("projections", help="manage the read model")
     actions = projections.add_subparsers(dest="action", required=True)
     actions.add_parser("rebuild", help="rebuild the read model from the events").set_defaults(
@@ -233,7 +258,16 @@ def parser() -> argparse.ArgumentParser:
     access_parsers(commands, database)
     secrets_parser(commands, database)
     cwmp_parser(commands)
+    config_parser(commands)
     return cli
+
+
+def package_version() -> str:
+    """The installed package's version (`0+unknown` when run from a tree never installed)."""
+    try:
+        return metadata.version("acs")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,4 +1,7 @@
-"""Applies the numbered SQL files in `migrations/`, once each, under an advisory lock."""
+"""Applies the numbered SQL files in `migrations/`, once each, under an advisory lock.
+
+The package reaches them as `acs/migrations`, a link to the top-level folder, so a built
+wheel carries them and an installed `acs` finds them wherever it runs."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import psycopg
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 _LOCK_KEY = 0x0AC5_0001
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -35,6 +38,16 @@ def pending(
     conn.execute(_CREATE_LEDGER)
     done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
     return [path for version, path in migration_files(directory) if version not in done]
+
+
+def unapplied(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Names of the migrations this database lacks, in order; writes nothing."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone()
+        done: set[object] = set()
+        if row is not None and row[0]:
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations")}
+    return [path.name for version, path in migration_files(directory) if version not in done]
 
 
 def migrate(url: str, directory: Path = MIGRATIONS_DIR) -> list[str]:

@@ -79,6 +79,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tls_client_ca: Path | None = None
     """ACS_TLS_CLIENT_CA: PEM CA certificates; when set, /cwmp requires a client certificate
     signed by one of them (other paths accept connections without one)."""
+    provisioner_timeout: float = 2.0
+    """ACS_PROVISIONER_TIMEOUT: seconds a preset's provisioner (a Python extension) may take
+    to answer before its preset faults."""
 
 
 _ENV = {
@@ -110,7 +113,10 @@ _ENV = {
     "tls_cert": "ACS_TLS_CERT",
     "tls_key": "ACS_TLS_KEY",
     "tls_client_ca": "ACS_TLS_CLIENT_CA",
+    "provisioner_timeout": "ACS_PROVISIONER_TIMEOUT",
 }
+ENVIRONMENT: Mapping[str, str] = _ENV
+"""The environment variable of every setting."""
 
 
 def _path(kind: type, value: Any) -> Any:

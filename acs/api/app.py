@@ -9,7 +9,13 @@ from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
-from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from psycopg_pool import ConnectionPool
@@ -19,11 +25,22 @@ from acs.adapters.event_store import ConcurrencyError, EventStore, datastore_for
 from acs.adapters.file_store import FileStore
 from acs.adapters.migrations import migrate
 from acs.adapters.nonce_ledger import NonceLedger
+from acs.adapters.provisioners import Provisioners
 from acs.adapters.secrets import SecretBox, secret_keys
 from acs.adapters.session_store import SessionStore
 from acs.adapters.settings import Settings, settings_from_env
 from acs.adapters.state_cache import StateCache
 from acs.adapters.webhook_store import WebhookStore
+from acs.api import (
+    pages_admin,
+    pages_campaigns,
+    pages_device,
+    pages_devices,
+    pages_files,
+    pages_overview,
+    pages_presets,
+    pages_webhooks,
+)
 from acs.api.auth import (
     SECURITY,
     SECURITY_COMPONENTS,
@@ -37,15 +54,17 @@ from acs.api.client_cert import require_client_certificate
 from acs.api.credentials import KeyController, UserController
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
 from acs.api.cwmp_credentials import CwmpCredentialController
-from acs.api.dashboard import home, login, login_form, logout
+from acs.api.dashboard import login, login_form, logout
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
 from acs.api.fleet_files import delete_file, list_files, serve_file, upload_handler
+from acs.api.health import health
 from acs.api.history import HistoryController
 from acs.api.metrics import HttpMetrics, metrics_endpoint
 from acs.api.presets import PresetController
 from acs.api.secure_headers import secure_headers
 from acs.api.services import Services
+from acs.api.web import page_errors, static_router, template_config
 from acs.api.webhooks import WebhookController, build_delivery
 from acs.application.access import Access
 from acs.application.campaign_driver import JobDriver
@@ -83,7 +102,7 @@ def build_services(settings: Settings, url: str) -> Services:
     sessions = SessionStore(pool, settings.session_timeout)
     files = FileStore(pool)
     fleet = build_fleet(store, pool, keys)
-    provisioner = Provisioner(PresetCatalog(pool))
+    provisioner = Provisioner(PresetCatalog(pool), Provisioners(settings.provisioner_timeout))
     auth = build_cwmp_auth(settings, box, keys, NonceLedger(pool))
     services = Services(
         settings=settings,
@@ -262,10 +281,19 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             BulkController,
             KeyController,
             UserController,
-            home,
+            *pages_overview.PAGES,
+            *pages_devices.PAGES,
+            *pages_device.PAGES,
+            *pages_presets.PAGES,
+            *pages_files.pages(settings.max_file_bytes),
+            *pages_campaigns.PAGES,
+            *pages_webhooks.PAGES,
+            *pages_admin.PAGES,
+            static_router(),
             login_form,
             login,
             logout,
+            health,
         ],
         middleware=[
             http.middleware,
@@ -290,10 +318,13 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             UploadRejectedError: _forbidden,
             ConcurrencyError: _busy,
             NotFoundException: unmatched,
+            NotAuthorizedException: page_errors,
+            PermissionDeniedException: page_errors,
             MethodNotAllowedException: unmatched,
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error,
         },
         debug=False,
+        template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="ACS",

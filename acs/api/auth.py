@@ -104,6 +104,7 @@ def access_guard(services_of: Callable[[], Services]) -> Guard:
         principal = await principal_for(services_of(), credential)
         if principal is None:
             raise unauthorized("unknown, revoked or expired credential")
+        connection.scope["user"] = principal  # also for a page saying what the role lacks
         if not permits(principal.role, needed):
             raise PermissionDeniedException(
                 detail=f"{principal.actor} has the role {principal.role}; "
@@ -111,7 +112,6 @@ def access_guard(services_of: Callable[[], Services]) -> Guard:
             )
         if principal.kind == "user" and method not in SAFE_METHODS:
             await _check_csrf(connection, principal.csrf_token)
-        connection.scope["user"] = principal
 
     return authorize
 

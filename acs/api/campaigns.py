@@ -87,6 +87,12 @@ async def _shown(services: Services, campaign_id: str, position: int = 0) -> Cam
     return found
 
 
+async def every_campaign(services: Services) -> list[Campaign]:
+    """Every campaign, newest first, with its progress (the API's list and the dashboard's)."""
+    rows = await services.run(progress.campaigns, services.pool)
+    return [await _shown(services, row.id) for row in rows]
+
+
 class CampaignController(Controller):
     """Firmware campaigns: a stored file rolled out in batches, with a stop rule."""
 
@@ -104,8 +110,7 @@ class CampaignController(Controller):
     @get("/")
     async def list_campaigns(self, services: Services) -> list[Campaign]:
         """Every campaign, newest first, with its progress."""
-        rows = await services.run(progress.campaigns, services.pool)
-        return [await _shown(services, row.id) for row in rows]
+        return await every_campaign(services)
 
     @get("/{campaign_id:str}")
     async def get_campaign(self, services: Services, campaign_id: str) -> Campaign:

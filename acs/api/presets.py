@@ -13,13 +13,15 @@ from acs.projections.queries import Preset, presets
 
 
 class NamedPreset(msgspec.Struct, frozen=True):
-    """A preset to create: its name and definition (`events`, `filter`, `ensure`, `weight`)."""
+    """A preset to create: its name and definition (`events`, `filter`, `ensure`, `weight`,
+    `provisioner`)."""
 
     name: str
     events: list[str] = []
     filter: dict[str, str] = {}
     ensure: dict[str, Any] = {}
     weight: int = 0
+    provisioner: str = ""
 
 
 class PresetController(Controller):

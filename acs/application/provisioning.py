@@ -1,4 +1,8 @@
-"""Provisioning inside CWMP sessions: which presets apply, and the tasks they need now."""
+"""Provisioning inside CWMP sessions: which presets apply, and the tasks they need now.
+
+A preset that names a provisioner gets its desired state from it first; a provisioner that
+fails faults its own preset (`PresetFaulted`, with backoff) and the session goes on.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import threading
 import time
 import uuid
 from datetime import datetime
+from typing import Protocol
 
 import msgspec
 from psycopg_pool import ConnectionPool
@@ -13,8 +18,10 @@ from psycopg_pool import ConnectionPool
 from acs.domain import decide
 from acs.domain.device import Device, project
 from acs.domain.events import DeviceEvent
-from acs.domain.presets import PresetDefinition, matches
-from acs.domain.provisioning import PRESET_ACTOR, DeviceView, plan
+from acs.domain.extensions import DeviceSnapshot, ProvisionerError, snapshot, with_desired
+from acs.domain.presets import Ensure, PresetDefinition, matches
+from acs.domain.provisioning import PRESET_ACTOR, DeviceView, plan, ready
+from acs.domain.tasks import AnyTask
 
 MAX_ROUNDS = 4
 """Planning rounds per session: read unknown values, then write what differs, then a little."""
@@ -62,11 +69,19 @@ def _facts(device: Device, values: dict[str, str]) -> dict[str, str]:
             "product_class": device.product_class, "software_version": software}  # fmt: skip
 
 
+class DesiredState(Protocol):
+    """Where provisioners' desired state comes from (`acs.adapters.provisioners`)."""
+
+    def desired(self, name: str, device: DeviceSnapshot, event_codes: tuple[str, ...]) -> Ensure:
+        """The desired state of provisioner `name`; `ProvisionerError` when it has none."""
+        ...
+
+
 class Provisioner:
     """Plans the presets that apply to a device in a session into queued tasks."""
 
-    def __init__(self, catalog: PresetCatalog) -> None:
-        self.catalog = catalog
+    def __init__(self, catalog: PresetCatalog, extensions: DesiredState | None = None) -> None:
+        self.catalog, self.extensions = catalog, extensions
 
     def queue(
         self, device: Device, event_codes: tuple[str, ...], at: datetime
@@ -80,9 +95,35 @@ class Provisioner:
         for name, preset in self.catalog.active():
             if not matches(preset, event_codes, facts, seen.values, tags):
                 continue
-            for task in plan(name, preset, seen, at):
+            try:
+                tasks = self._plan(name, preset, seen, tags, event_codes=event_codes, at=at)
+            except ProvisionerError as exc:
+                new = decide.fault_preset(state, name=name, reason=str(exc), at=at)
+                state = project(state, list(new)) or state
+                events += new
+                continue
+            for task in tasks:
                 new = decide.queue_task(state, task_id=uuid.uuid4().hex, task=task,
                                         actor=PRESET_ACTOR + name, at=at)  # fmt: skip
                 state = project(state, list(new)) or state
                 events += new
         return events
+
+    def _plan(
+        self,
+        name: str,
+        preset: PresetDefinition,
+        seen: DeviceView,
+        tags: tuple[str, ...],
+        *,
+        event_codes: tuple[str, ...],
+        at: datetime,
+    ) -> list[AnyTask]:
+        """The preset's tasks this round, its provisioner's desired state added if it names one."""
+        if preset.provisioner and ready(name, seen, at):
+            if self.extensions is None:
+                raise ProvisionerError("provisioners are not enabled in this process")
+            device = snapshot(seen.identity, seen.values, tags)
+            desired = self.extensions.desired(preset.provisioner, device, event_codes)
+            preset = with_desired(preset, desired)
+        return plan(name, preset, seen, at)

@@ -179,6 +179,33 @@ ROUTES: dict[str, Rule] = {
     "/api/keys/{name}": Rule(write=_A),
     "/api/users": Rule(read=_A, write=_A),
     "/api/users/{name}": Rule(write=_A),
+    # the dashboard's pages: reading needs a viewer, what their forms change the API's role
+    "/": Rule(read=_V),
+    "/fragments/overview": Rule(read=_V),
+    "/devices": Rule(read=_V),
+    "/fragments/devices": Rule(read=_V),
+    "/bulk": Rule(write=_O),
+    "/bulk/{bulk_id}": Rule(read=_V),
+    "/devices/{device_id}": Rule(read=_V),
+    "/devices/{device_id}/tasks": Rule(read=_V, write=_O),
+    "/devices/{device_id}/timeline": Rule(read=_V),
+    "/devices/{device_id}/history": Rule(read=_V),
+    "/devices/{device_id}/at": Rule(read=_V),
+    # the configuration pages: viewers read what the API lets them read, admins change
+    "/presets": Rule(read=_V, write=_A),
+    "/presets/{name}": Rule(read=_V, write=_A),
+    "/presets/{name}/delete": Rule(write=_A),
+    "/files": Rule(read=_V, write=_A),
+    "/files/{file_id}/delete": Rule(write=_A),
+    "/campaigns": Rule(read=_V, write=_A),
+    "/campaigns/{campaign_id}/pause": Rule(write=_A),
+    "/campaigns/{campaign_id}/resume": Rule(write=_A),
+    "/webhooks": Rule(read=_V, write=_A),
+    "/webhooks/{webhook_id}/delete": Rule(write=_A),
+    "/keys": Rule(read=_A, write=_A),
+    "/keys/{name}/revoke": Rule(write=_A),
+    "/users": Rule(read=_A, write=_A),
+    "/users/{name}/delete": Rule(write=_A),
 }
 """Every operator route (by its path template) and the role each of its methods needs."""
 
@@ -187,13 +214,15 @@ PUBLIC_ROUTES = frozenset(
         "/cwmp",
         "/uploads/{aggregate}/{task_id}/{signature}",
         "/files/{file_id}/{task_id}/{signature}",
-        "/",
         "/login",
         "/logout",
+        "/static/{file_path}",
+        "/health",
     }
 )
-"""Routes without operator credentials: CPEs' endpoints (checked by their own signatures)
-and the sign-in pages (which check the session themselves)."""
+"""Routes without operator credentials: CPEs' endpoints (checked by their own signatures),
+the sign-in pages (which check the session themselves), the dashboard's static assets and
+the liveness check."""
 PUBLIC_PREFIX = "/schema"
 """The OpenAPI document and its viewers."""
 

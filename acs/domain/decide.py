@@ -28,6 +28,7 @@ from acs.domain.events import (
     DownloadRequested,
     FileReceived,
     InformReceived,
+    PresetFaulted,
     RpcAnswered,
     RpcFaulted,
     RpcSent,
@@ -368,6 +369,11 @@ def record_connection_request(
             **_seq(device, at).head(), url=url, outcome=outcome, detail=detail, task_id=task_id
         )
     ]
+
+
+def fault_preset(device: Device, *, name: str, reason: str, at: datetime) -> list[DeviceEvent]:
+    """Record that a preset could not be planned (its provisioner failed); it backs off."""
+    return [PresetFaulted(**_seq(device, at).head(), name=name, reason=reason)]
 
 
 def tag_device(device: Device | None, *, tag: str, actor: str, at: datetime) -> list[DeviceEvent]:

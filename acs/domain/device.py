@@ -19,6 +19,7 @@ from acs.domain.events import (
     DeviceUntagged,
     FileReceived,
     InformReceived,
+    PresetFaulted,
     RpcAnswered,
     RpcFaulted,
     RpcSent,
@@ -204,6 +205,14 @@ def _(event: TaskCompleted, state: Device | None) -> Device:
 def _(event: TaskFaulted, state: Device | None) -> Device:
     device = _advance(state, event)
     return _without_task(_preset_ran(device, event.task_id, event.timestamp, True), event.task_id)
+
+
+@evolve.register
+def _(event: PresetFaulted, state: Device | None) -> Device:
+    device = _advance(state, event)
+    run = device.presets.get(event.name, PresetRun())
+    run = msgspec.structs.replace(run, failures=run.failures + 1, faulted_at=event.timestamp)
+    return msgspec.structs.replace(device, presets={**device.presets, event.name: run})
 
 
 def _preset_ran(device: Device, task_id: str, at: datetime, faulted: bool) -> Device:

@@ -219,6 +219,14 @@ class DeviceUntagged(DeviceEvent, frozen=True, kw_only=True):
     actor: str
 
 
+class PresetFaulted(DeviceEvent, frozen=True, kw_only=True):
+    """A preset could not be planned for the device: its provisioner failed, took too long
+    or returned something that is not desired state (`reason`). It backs off like a fault."""
+
+    name: str
+    reason: str
+
+
 class PresetSaved(DeviceEvent, frozen=True, kw_only=True):
     """An operator created or changed a preset (its own aggregate, keyed by its name)."""
 
@@ -298,6 +306,7 @@ EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "BulkCreated.v1": BulkCreated,
     "CwmpCredentialsSet.v1": CwmpCredentialsSet,
     "CwmpCredentialsCleared.v1": CwmpCredentialsCleared,
+    "PresetFaulted.v1": PresetFaulted,
 }
 """Stored topic of each event class; a stored topic must resolve forever."""
 
@@ -322,4 +331,5 @@ AnyDeviceEvent = (
     | DeviceUntagged
     | CwmpCredentialsSet
     | CwmpCredentialsCleared
+    | PresetFaulted
 )

@@ -2,7 +2,9 @@
 
 A preset names a trigger (Inform event codes, or any Inform), a device filter and the state
 to ensure: parameter values (templated with the device's own values), a minimum number of
-object instances, a firmware version, and parameters to re-read periodically.
+object instances, a firmware version, and parameters to re-read periodically. It may also
+name a provisioner, a Python function installed as an extension that computes more of that
+state from the device (`acs.domain.extensions`).
 """
 
 from __future__ import annotations
@@ -47,13 +49,16 @@ class PresetDefinition(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     `events`: the Inform event codes that trigger it (empty: every Inform); `filter`: the
     device search filters of `GET /api/devices` (`param.<Name>`, `tag`, `manufacturer`,
-    `product_class`, `software_version`); `weight`: order among presets (lower first).
+    `product_class`, `software_version`); `weight`: order among presets (lower first);
+    `provisioner`: the name of an installed provisioner whose desired state is added to
+    `ensure` in each session (empty: none).
     """
 
     events: tuple[str, ...] = ()
     filter: dict[str, str] = {}
     ensure: Ensure = Ensure()
     weight: int = 0
+    provisioner: str = ""
 
 
 class PresetError(ValueError):
@@ -74,17 +79,28 @@ def parse_preset(name: str, body: dict[str, Any]) -> PresetDefinition:
 
 def _check(preset: PresetDefinition) -> None:
     ensure = preset.ensure
-    if not (ensure.values or ensure.objects or ensure.firmware or ensure.refresh):
-        raise PresetError("a preset must ensure something: values, objects, firmware or refresh")
+    if preset.provisioner and not NAME.match(preset.provisioner):
+        raise PresetError("a provisioner name is 1 to 64 characters of A-Z a-z 0-9 _ . : -")
+    empty = not (ensure.values or ensure.objects or ensure.firmware or ensure.refresh)
+    if empty and not preset.provisioner:
+        raise PresetError(
+            "a preset must ensure something: values, objects, firmware or refresh, "
+            "or name a provisioner"
+        )
+    check_ensure(ensure)
+    for key in preset.filter:
+        if not (key.startswith("param.") or key in _FILTER_KEYS):
+            raise PresetError(f"unknown filter {key!r}")
+
+
+def check_ensure(ensure: Ensure) -> None:
+    """Refuse desired state the planner cannot apply (`PresetError` says why)."""
     if any(not n or n.endswith(".") for n in ensure.values):
         raise PresetError("values are set on parameter names, not paths")
     if any(not p.endswith(".") or n < 0 for p, n in ensure.objects.items()):
         raise PresetError("objects map paths ending in '.' to a minimum count")
     if any(r.every_seconds < 60 or not r.names for r in ensure.refresh):
         raise PresetError("a refresh needs names and every_seconds of at least 60")
-    for key in preset.filter:
-        if not (key.startswith("param.") or key in _FILTER_KEYS):
-            raise PresetError(f"unknown filter {key!r}")
 
 
 _FILTER_KEYS = ("tag", "manufacturer", "product_class", "software_version", "oui")

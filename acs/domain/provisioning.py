@@ -52,9 +52,14 @@ def waiting(run: PresetRun | None, now: datetime) -> bool:
     return now < run.faulted_at + delay
 
 
+def ready(name: str, device: DeviceView, now: datetime) -> bool:
+    """Whether a preset may be planned now: none of its tasks open, not backing off."""
+    return PRESET_ACTOR + name not in device.open_actors and not waiting(device.runs.get(name), now)
+
+
 def plan(name: str, preset: PresetDefinition, device: DeviceView, now: datetime) -> list[AnyTask]:
     """The tasks this round needs for one preset (empty: nothing to do, or not now)."""
-    if PRESET_ACTOR + name in device.open_actors or waiting(device.runs.get(name), now):
+    if not ready(name, device, now):
         return []
     ensure = preset.ensure
     reads, writes = _values(ensure.values, device)

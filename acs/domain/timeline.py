@@ -20,6 +20,7 @@ from acs.domain.events import (
     DownloadRequested,
     FileReceived,
     InformReceived,
+    PresetFaulted,
     RpcAnswered,
     RpcFaulted,
     RpcSent,
@@ -200,6 +201,11 @@ def _(event: DeviceTagged, tasks: Mapping[str, str]) -> str:
 @_describe.register
 def _(event: DeviceUntagged, tasks: Mapping[str, str]) -> str:
     return f"tag {event.tag} removed by {event.actor}"
+
+
+@_describe.register
+def _(event: PresetFaulted, tasks: Mapping[str, str]) -> str:
+    return f"preset {event.name} faulted: {event.reason}"
 
 
 def task(task_id: str, tasks: Mapping[str, str]) -> str:

@@ -9,6 +9,7 @@ import msgspec
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
+from acs.projections.activity import Overview
 from acs.projections.count_cache import TotalCache
 from acs.projections.device_filter import (
     DeviceQuery,
@@ -151,6 +152,7 @@ class ReadModel:
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
         self.totals = TotalCache()
+        self.overview = Overview(pool)
 
     def devices(self, limit: int, offset: int) -> list[DeviceSummary]:
         """A page of devices, ordered by id: an unfiltered search."""

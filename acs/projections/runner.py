@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
 from acs.adapters.leadership import lead
-from acs.projections import campaigns, counters, devices, parameters, presets, tasks
+from acs.projections import activity, campaigns, counters, devices, parameters, presets, tasks
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ _READ_MODEL_TABLES = (
     "devices",
     "presets",
     "metrics_counters",
+    "activity_by_minute",
     "campaigns",
     "bulk_jobs",
 )
@@ -53,6 +54,7 @@ class BatchChanges(msgspec.Struct):
     tasks: dict[str, tasks.TaskChange] = msgspec.field(default_factory=dict)
     presets: dict[str, presets.PresetChange] = msgspec.field(default_factory=dict)
     counters: counters.Counters = msgspec.field(default_factory=dict)
+    activity: activity.Activity = msgspec.field(default_factory=dict)
     campaigns: campaigns.CampaignChanges = msgspec.field(default_factory=campaigns.CampaignChanges)
 
 
@@ -65,6 +67,7 @@ def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
         tasks.fold(changes.tasks, n.event)
         presets.fold(changes.presets, n.event)
         counters.fold(changes.counters, n.event)
+        activity.fold(changes.activity, n.event)
         campaigns.fold(changes.campaigns, n.event)
     return changes
 
@@ -84,6 +87,7 @@ def flush_batch(
     _stage(on_stage, "tasks")
     presets.flush(cur, changes.presets)
     counters.flush(cur, changes.counters)
+    activity.flush(cur, changes.activity)
     campaigns.flush(cur, changes.campaigns)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from acs.adapters.settings import Settings
 from acs.api.app import create_app
+from acs.api.auth import needs_credentials
 from acs.domain.access import Role, permits, required_role
 from tests.conftest import AcsServer
 from tests.e2e.conftest import eventually
@@ -22,7 +23,9 @@ PARAMS = {"device_id": "00AABB-Box-NONE", "tag": "lab", "name": "nobody"}
 
 
 def operator_routes() -> list[tuple[str, str]]:
-    """(method, path template) of every route that needs operators' credentials."""
+    """(method, path template) of every API route that needs operators' credentials (the
+    dashboard's pages send a signed-out browser to the sign-in form instead, and answer in
+    HTML: tests/e2e/test_dashboard_pages.py)."""
     app = create_app(Settings(), "postgresql://unused")
     routes = [
         (method, route.path_format)
@@ -30,7 +33,8 @@ def operator_routes() -> list[tuple[str, str]]:
         for method in sorted(getattr(route, "methods", ()))
         if method != "OPTIONS"
     ]
-    return sorted((m, p) for m, p in routes if required_role(m, p) is not None)
+    needed = [(m, p) for m, p in routes if required_role(m, p) is not None]
+    return sorted((m, p) for m, p in needed if needs_credentials(p))
 
 
 ROUTES = operator_routes()
@@ -199,4 +203,6 @@ def test_every_response_says_nosniff_and_pages_forbid_framing(
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["referrer-policy"] == "no-referrer"
     assert page.headers["x-content-type-options"] == "nosniff"
-    assert "<script" not in page.text and "style=" not in page.text and "<style" not in page.text
+    scripts = re.findall(r"<script[^>]*>", page.text)
+    assert scripts and all(' src="/static/' in tag for tag in scripts), "no inline script"
+    assert "style=" not in page.text and "<style" not in page.text

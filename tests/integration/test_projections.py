@@ -33,6 +33,7 @@ TABLES = {
     "parameter_history": "SELECT * FROM parameter_history ORDER BY device_id, name, event_position",
     "tasks": "SELECT * FROM tasks ORDER BY id",
     "parameter_attributes": "SELECT * FROM parameter_attributes ORDER BY device_id, name",
+    "activity_by_minute": "SELECT * FROM activity_by_minute ORDER BY minute",
 }
 
 

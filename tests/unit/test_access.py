@@ -60,7 +60,8 @@ def test_the_rules_name_only_routes_the_app_serves() -> None:
     served = {path for _, path in app_routes()}
     assert set(ROUTES) <= served, sorted(set(ROUTES) - served)
     operators = {p for p in served if p.startswith("/api") or p == "/metrics"}
-    assert operators == set(ROUTES)
+    assert operators <= set(ROUTES)
+    assert {p for p in served if not is_public(p)} == set(ROUTES), "the API's and the pages'"
 
 
 def test_a_route_without_a_rule_stops_the_app_from_starting() -> None:
@@ -112,12 +113,30 @@ def test_reads_need_a_viewer_device_actions_an_operator_configuration_an_admin(
         "/schema/openapi.json",
         "/login",
         "/logout",
-        "/",
+        "/static/{file_path}",
     ],
 )
 def test_cpe_endpoints_the_openapi_document_and_the_sign_in_pages_are_public(path: str) -> None:
     assert is_public(path)
     assert required_role("GET", path) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("GET", "/", Role.VIEWER),
+        ("GET", "/devices", Role.VIEWER),
+        ("GET", "/devices/{device_id}", Role.VIEWER),
+        ("GET", "/devices/{device_id}/history", Role.VIEWER),
+        ("POST", "/devices/{device_id}/tasks", Role.OPERATOR),
+        ("POST", "/bulk", Role.OPERATOR),
+    ],
+)
+def test_dashboard_pages_need_a_viewer_and_their_changes_an_operator(
+    method: str, path: str, role: Role
+) -> None:
+    assert not is_public(path)
+    assert required_role(method, path) is role
 
 
 def test_operator_paths_are_not_public_and_preflights_need_nothing() -> None:
