@@ -56,9 +56,11 @@ class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     password: str
 
 
-async def _queue(
+async def queue_and_request(
     services: Services, device_id: str, task: AnyTask, actor: str, connection_request: bool
 ) -> CreatedTask:
+    """Queue a task, ask the device to connect (unless told not to) and answer the task as
+    the read model has it: the one path of the API and the dashboard."""
     task_id, position = await services.run(services.commands.queue_task, device_id, task, actor)
     outcome, detail = Outcome.SKIPPED, "not asked for"
     if connection_request and services.connection_requests is not None:
@@ -147,7 +149,7 @@ class DeviceController(Controller):
         task = parse_task(data.type, data.parameters)
         if services.fleet is not None:
             task = await services.run(with_file, task, data.parameters, services.fleet.catalog)
-        return await _queue(services, device_id, task, actor, connection_request)
+        return await queue_and_request(services, device_id, task, actor, connection_request)
 
     @post("/{device_id:str}/reboot", status_code=201)
     async def reboot(
@@ -158,7 +160,7 @@ class DeviceController(Controller):
         connection_request: bool = True,
     ) -> CreatedTask:
         """Queue a reboot."""
-        return await _queue(services, device_id, RebootTask(), actor, connection_request)
+        return await queue_and_request(services, device_id, RebootTask(), actor, connection_request)
 
     @post("/{device_id:str}/factory-reset", status_code=201)
     async def factory_reset(
@@ -170,7 +172,7 @@ class DeviceController(Controller):
     ) -> CreatedTask:
         """Queue a factory reset."""
         task = FactoryResetTask()
-        return await _queue(services, device_id, task, actor, connection_request)
+        return await queue_and_request(services, device_id, task, actor, connection_request)
 
     @put("/{device_id:str}/connection-request-credentials", status_code=204)
     async def set_credentials(

@@ -23,6 +23,7 @@ from acs.api.device_views import (
     task_of,
     timeline_page,
 )
+from acs.api.devices import queue_and_request
 from acs.api.history import parameters_at
 from acs.api.services import Services
 from acs.api.web import NO_STORE, PAGE_DEPENDENCIES, device_url, page
@@ -132,18 +133,15 @@ async def queue_task(
     raw = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
         task = await _task(services, raw)
-        task_id, position = await services.run(services.commands.queue_task, device_id, task, actor)
+        created = await queue_and_request(services, device_id, task, actor, True)
     except (TaskSpecError, msgspec.ValidationError) as exc:
         return page(request, principal, "message.html", status_code=400, title="Not queued",
                     detail=str(exc), back=device_url(device_id))  # fmt: skip
     except DeviceNotFoundError:
         return _missing(request, principal, device_id)
-    if services.connection_requests is not None:
-        await services.connection_requests.request(device_id, task_id)
-    await services.wait_for_read_model(position)
     if _is_htmx(request):
         return await _tasks_fragment(request, services, principal, device_id)
-    target = f"{device_url(device_id)}?queued={task_id}#tasks"
+    target = f"{device_url(device_id)}?queued={created.id}#tasks"
     return Redirect(target, status_code=303, headers=NO_STORE)
 
 
