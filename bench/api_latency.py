@@ -4,7 +4,8 @@ Pages of `GET /api/devices?limit=50` reached by cursor (the API's pagination: ea
 starts at a random device, as a walk through the fleet would), the same filtered by a
 parameter value when the server supports it (checked, never assumed), the filtered search
 at a random `offset=` (skipping rows, for comparison), and `GET /api/devices/{id}` for
-random devices:
+random devices; and the dashboard's device list (`/devices`, HTML, its default page of 100
+rows) by cursor, unfiltered and filtered by the same parameter value:
 `python bench/api_latency.py --url http://127.0.0.1:P --devices N [--requests 2000]`.
 """
 
@@ -49,6 +50,8 @@ class ApiLatency(msgspec.Struct, frozen=True):
     list_filtered: Latency
     get_device: Latency
     filtered_offset: Latency
+    dashboard_page: Latency = Latency(0, None, None, available=False)
+    dashboard_filtered: Latency = Latency(0, None, None, available=False)
 
 
 def _percentiles(samples: list[float]) -> tuple[float | None, float | None]:
@@ -110,21 +113,30 @@ def run(
         offset = rng.randrange(max(1, devices // 3 - PAGE))
         return f"/api/devices?param.{FILTER_NAME}={FILTER_VALUE}&limit={PAGE}&offset={offset}"
 
+    def dashboard(_: int) -> str:
+        return f"/devices?cursor={anywhere()}"
+
+    def dashboard_filtered(_: int) -> str:
+        return f"/devices?param.{FILTER_NAME}={FILTER_VALUE}&cursor={anywhere()}"
+
     def device(_: int) -> str:
         return f"/api/devices/{quote(public_id(rng.randrange(devices)), safe='')}"
 
     with httpx.Client(base_url=url, timeout=30, trust_env=False, headers=headers) as client:
         client.get("/api/devices?limit=1")  # connect
         missing = Latency(0, None, None, available=False)
-        with_filter = at_offset = missing
+        with_filter = at_offset = dashboard_with_filter = missing
         if filter_supported(client):
             with_filter = measure(client, requests, filtered)
             at_offset = measure(client, requests, filtered_at_offset)
+            dashboard_with_filter = measure(client, requests // 2, dashboard_filtered)
         return ApiLatency(
             measure(client, requests, page),
             with_filter,
             measure(client, requests, device),
             at_offset,
+            measure(client, requests // 2, dashboard),
+            dashboard_with_filter,
         )
 
 
