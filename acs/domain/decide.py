@@ -9,12 +9,14 @@ from uuid import UUID
 from acs.domain.device import (
     Device,
     DeviceNotFoundError,
+    OpenTask,
     UnknownTaskError,
     changed_parameters,
     in_flight,
     inform_completions,
     known_types,
     transfer_task,
+    unanswered,
 )
 from acs.domain.events import (
     AutonomousTransferReported,
@@ -48,7 +50,15 @@ from acs.domain.messages import (
     TransferComplete,
 )
 from acs.domain.tags import checked_tag
-from acs.domain.task_steps import Context, Continue, Finish, expected_response, outcome, request_for
+from acs.domain.task_steps import (
+    Context,
+    Continue,
+    Finish,
+    expected_response,
+    outcome,
+    request_for,
+    rpc_method,
+)
 from acs.domain.tasks import HIDDEN, AnyTask
 
 
@@ -86,7 +96,8 @@ def receive_inform(
     cwmp_version: str,
     at: datetime,
 ) -> list[DeviceEvent]:
-    """Record an Inform, and finish the tasks whose effect it shows."""
+    """Record an Inform, finish the tasks whose effect it shows, and fault those whose
+    non-idempotent RPC an earlier session sent but never saw answered (`unanswered`)."""
     codes = tuple(e.event_code for e in inform.events)
     keys = {e.event_code: e.command_key for e in inform.events if e.command_key}
     seq = _Sequence(aggregate, device.version if device else 0, at)
@@ -117,7 +128,20 @@ def receive_inform(
     ]
     for task_id in inform_completions(device, codes, keys):
         events.append(TaskCompleted(**seq.head(), task_id=task_id, result={"event_codes": codes}))
+    for task in unanswered(device, codes, keys):
+        events.append(TaskFaulted(**seq.head(), task_id=task.task_id, fault=outcome_unknown(task)))
     return events
+
+
+def outcome_unknown(task: OpenTask) -> dict[str, Any]:
+    """The fault of a task whose RPC the CPE never answered and that is not sent again."""
+    method = rpc_method(task.task, task.progress)
+    return {
+        "code": "outcome_unknown",
+        "string": f"the CPE never answered {method}; not resent: "
+        "check the device and queue it again if needed",
+        "method": method,
+    }
 
 
 def queue_task(

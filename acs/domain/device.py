@@ -30,8 +30,8 @@ from acs.domain.events import (
 )
 from acs.domain.messages import ParameterValue
 from acs.domain.provisioning import PresetRun, preset_of
-from acs.domain.task_steps import Progress
-from acs.domain.tasks import IDEMPOTENT_TYPES, AnyTask, task_type
+from acs.domain.task_steps import Progress, resendable
+from acs.domain.tasks import AnyTask, task_type
 
 TaskStatus = Literal["pending", "sent", "answered"]
 
@@ -292,8 +292,9 @@ def project(state: Device | None, events: list[DeviceEvent]) -> Device | None:
 def next_task(device: Device, session_id: str) -> OpenTask | None:
     """The task to send next in this session, oldest first.
 
-    A pending task is due; so is an idempotent one sent in an earlier session that the CPE
-    never answered (TR-069 3.7.1.4: a session that ends early leaves the RPC undone).
+    A pending task is due; so is one whose idempotent RPC went out in an earlier session and
+    was never answered (TR-069 3.7.1.4: a session that ends early leaves the RPC's outcome
+    unknown). Any other unanswered RPC is never sent again (see `unanswered`).
     """
     for task in device.tasks:
         if task.status == "pending":
@@ -301,7 +302,7 @@ def next_task(device: Device, session_id: str) -> OpenTask | None:
         if (
             task.status == "sent"
             and task.session_id != session_id
-            and (task.type in IDEMPOTENT_TYPES)
+            and resendable(task.task, task.progress)
         ):
             return task
     return None
@@ -361,6 +362,41 @@ def inform_completions(
         ):
             done.append(task.task_id)
     return done
+
+
+def unanswered(
+    device: Device | None, event_codes: tuple[str, ...], command_keys: dict[str, str]
+) -> list[OpenTask]:
+    """Tasks whose non-idempotent RPC went out in an earlier session and was never answered,
+    and whose outcome this Inform does not show either: done or not, nobody knows, so they
+    are never sent again. Called as a new session opens, when no RPC of it is out yet."""
+    if device is None:
+        return []
+    done = set(inform_completions(device, event_codes, command_keys))
+    return [
+        t
+        for t in device.tasks
+        if t.status == "sent"
+        and t.task_id not in done
+        and not resendable(t.task, t.progress)
+        and not _transfer_reported(t, event_codes, command_keys)
+    ]
+
+
+def _transfer_reported(
+    task: OpenTask, event_codes: tuple[str, ...], command_keys: dict[str, str]
+) -> bool:
+    """A download or upload the CPE did take on: its file arrived, or this session brings its
+    TransferComplete (`M Download`/`M Upload` with its CommandKey, or `7 TRANSFER COMPLETE`,
+    TR-069 3.7.1.5), which settles it."""
+    if task.type not in ("download", "upload"):
+        return False
+    code = "M Download" if task.type == "download" else "M Upload"
+    return (
+        command_keys.get(code) == task.command_key
+        or "7 TRANSFER COMPLETE" in event_codes
+        or bool(task.file_id)
+    )
 
 
 def transfer_task(device: Device, command_key: str) -> OpenTask | None:

@@ -181,9 +181,35 @@ def _attribute(change: AttributeChange) -> SetParameterAttribute:
     )
 
 
+IDEMPOTENT_METHODS = frozenset(
+    {
+        "GetParameterValues",
+        "SetParameterValues",
+        "GetParameterNames",
+        "GetParameterAttributes",
+        "SetParameterAttributes",
+        "GetRPCMethods",
+    }
+)
+"""RPCs whose effect is the same done once or twice: the only ones sent again when the CPE
+never answered them (TR-069 3.7.1.4: an RPC unanswered when a session fails may or may not
+have been carried out). Reboot, FactoryReset, Download, Upload, AddObject, DeleteObject and
+ScheduleInform never are."""
+
+
+def rpc_method(spec: AnyTask, progress: Progress) -> str:
+    """The name of the task's current RPC."""
+    return type(request_for(spec, progress, Context(command_key=""))).__name__
+
+
+def resendable(spec: AnyTask, progress: Progress) -> bool:
+    """Whether the task's current RPC may be sent again when it was never answered."""
+    return rpc_method(spec, progress) in IDEMPOTENT_METHODS
+
+
 def expected_response(spec: AnyTask, progress: Progress) -> str:
     """The name of the response that answers the task's current RPC."""
-    return type(request_for(spec, progress, Context(command_key=""))).__name__ + "Response"
+    return rpc_method(spec, progress) + "Response"
 
 
 def outcome(  # noqa: PLR0911 - one case per answer type reads best flat

@@ -137,11 +137,6 @@ TASK_TYPES: tuple[str, ...] = (
     "get_rpc_methods",
 )
 
-IDEMPOTENT_TYPES = frozenset(
-    {"get_params", "set_params", "refresh", "get_attributes", "set_attributes", "get_rpc_methods"}
-)
-"""Task types whose RPC may be sent again when the CPE never answered it (TR-069 3.7.1.4)."""
-
 HIDDEN = "********"
 """What operators see in place of a secret."""
 

@@ -187,6 +187,12 @@ class SimulatedCpe:
         self.completed_transfers: list[CompletedTransfer] = []
         self.unreported_transfers: list[Transfer] = []
         self.in_session = False
+        self.disconnect_after: str | None = None
+        """An RPC method: the next time the ACS sends it, the CPE takes it and drops the
+        connection without answering (once)."""
+        self.disconnect_forgets = False
+        """Whether what that RPC asked for is lost with the connection (the CPE crashed
+        before acting on it) rather than carried out when the session ends."""
         self._actions = SessionActions()
         self._namespace = cwmp_namespace
 
@@ -411,9 +417,10 @@ class SimulatedCpe:
                 del self.completed_transfers[index]
                 return
 
-    def end_session(self) -> None:
-        """Close the session: what the ACS asked for in it (reset, reboot ...) takes effect."""
-        actions = self._actions
+    def end_session(self, *, carry_out: bool = True) -> None:
+        """Close the session: what the ACS asked for in it (reset, reboot ...) takes effect,
+        unless `carry_out` is false (the CPE lost it)."""
+        actions = self._actions if carry_out else SessionActions()
         if actions.factory_reset:
             self.model = ParameterTree.from_image(self._image)
             self.bootstrapped = False

@@ -34,12 +34,15 @@ class SessionLog:
     use_version: str | None = None
     hold_requests_seen: bool = False
     transfers: list[CompletedTransfer] = field(default_factory=list)
+    disconnected_after: str | None = None
+    """The RPC after which the CPE dropped the connection without answering, if it did."""
 
 
 async def run_cwmp_session(
     cpe: SimulatedCpe, events: Sequence[str] | None, requests: Sequence[CpeRequest]
 ) -> SessionLog:
-    """Inform, CPE requests, empty POST, answers to the ACS, then the file transfers."""
+    """Inform, CPE requests, empty POST, answers to the ACS, then the file transfers; the
+    connection closes early after the RPC named by `cpe.disconnect_after`."""
     cpe.begin_session(requests)
     chosen = list(cpe.next_events() if events is None else events)
     chosen += [r.event for r in requests if r.event and r.event not in chosen]
@@ -65,11 +68,14 @@ async def run_cwmp_session(
             message = _note(log, reply)
             log.rpcs.append(message.method)
             answer, fault = cpe.respond(message)
+            if message.method == cpe.disconnect_after:
+                log.disconnected_after, cpe.disconnect_after = message.method, None
+                break
             if fault is not None:
                 log.faults.append(fault)
             reply = await _exchange(cpe, http, log, answer)
         log.cookies = dict(http.cookies)
-    cpe.end_session()
+    cpe.end_session(carry_out=not (log.disconnected_after and cpe.disconnect_forgets))
     log.transfers = await cpe.perform_transfers()
     return log
 

@@ -35,6 +35,7 @@ from acs.domain.messages import (
     DeviceIdStruct,
     DownloadResponse,
     EventStruct,
+    FactoryResetResponse,
     Fault,
     GetParameterValues,
     GetParameterValuesResponse,
@@ -212,6 +213,8 @@ def test_factory_reset_is_done_at_the_next_bootstrap() -> None:
     device, _ = informed(None, inform("0 BOOTSTRAP", params={SSID: "mine"}))
     device = with_task(device, FactoryResetTask())
     device = apply(device, send_rpc(device, task_id="t1", session_id="s1", at=T0)[1])
+    answer = FactoryResetResponse()
+    device = apply(device, receive_answer(device, session_id="s1", answer=answer, at=T0))
     _, periodic = informed(device, inform("2 PERIODIC"), "s2")
     assert [type(e) for e in periodic] == [InformReceived]
     device, events = informed(device, inform("0 BOOTSTRAP", "1 BOOT", params={SSID: "f"}), "s2")
