@@ -58,12 +58,23 @@ def tidied(items: Items) -> Items:
 
 
 def _search(services: Services, items: Items) -> tuple[DevicePage | None, str]:
-    """The page the query string asks for, or the reason it is malformed (blocking)."""
+    """The page the query string asks for, or the reason it is malformed (blocking). A
+    large total not counted lately is left for `/fragments/devices/total` to fill in, so
+    the page never waits for a count of a million devices."""
     try:
         search = parse_device_query(items)
     except DeviceQueryError as exc:
         return None, str(exc)
-    return services.read.search_devices(search), ""
+    return services.read.search_devices(search, exact_total=False), ""
+
+
+def _total(services: Services, items: Items) -> int | None:
+    """How many devices the query string's search matches (None: it is malformed)."""
+    try:
+        search = parse_device_query(items)
+    except DeviceQueryError:
+        return None
+    return services.read.search_total(search)
 
 
 def list_context(items: Items, found: DevicePage | None, error: str) -> dict[str, Any]:
@@ -118,6 +129,18 @@ async def device_rows(
     found, error = await services.run(_search, services, items)
     shown = list_context(items, found, error)
     return page(request, principal, "partials/device_rows.html", **shown)
+
+
+@get("/fragments/devices/total", include_in_schema=False, dependencies=PAGE_DEPENDENCIES)
+async def device_total(
+    request: Request[Any, Any, Any], services: Services, principal: Principal
+) -> Template:
+    """The exact total of a search whose page showed only a lower bound."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k not in _PAGING]
+    total = await services.run(_total, services, items)
+    status = 400 if total is None else 200
+    return page(request, principal, "partials/device_total.html", status_code=status,
+                total=total)  # fmt: skip
 
 
 def _bulk_request(form: dict[str, Any], devices: list[str]) -> BulkRequest:
@@ -194,5 +217,5 @@ async def bulk_page(
     return page(request, principal, "bulk.html", job=job)
 
 
-PAGES = [device_list, device_rows, bulk_action, bulk_page]
+PAGES = [device_list, device_rows, device_total, bulk_action, bulk_page]
 """The device list's routes."""

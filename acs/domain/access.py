@@ -184,6 +184,7 @@ ROUTES: dict[str, Rule] = {
     "/fragments/overview": Rule(read=_V),
     "/devices": Rule(read=_V),
     "/fragments/devices": Rule(read=_V),
+    "/fragments/devices/total": Rule(read=_V),
     "/bulk": Rule(write=_O),
     "/bulk/{bulk_id}": Rule(read=_V),
     "/devices/{device_id}": Rule(read=_V),

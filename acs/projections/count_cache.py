@@ -32,6 +32,12 @@ class TotalCache:
         self._totals: OrderedDict[Hashable, tuple[float, int]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def cached(self, key: Hashable) -> int | None:
+        """The total of `key` while it is fresh, else None (nothing is counted)."""
+        with self._lock:
+            found = self._totals.get(key)
+            return found[1] if found is not None and found[0] > self.clock() else None
+
     def total(self, key: Hashable, count: Callable[[], int]) -> int:
         """The cached total of `key` while it is fresh, else `count()` (kept when large)."""
         now = self.clock()

@@ -72,16 +72,29 @@ def page_statement(query: DeviceQuery, columns: str) -> Sql:
 def count_statement(devices: DeviceFilter) -> Sql:
     """How many devices match the filter; a filter on one parameter alone counts its index
     entries only (every parameter row belongs to a device: a foreign key)."""
+    matching = _matching(devices)
+    return Sql(f"SELECT count(*) {matching.text}", matching.params)
+
+
+def bounded_count_statement(devices: DeviceFilter, bound: int) -> Sql:
+    """How many devices match, counting no further than `bound + 1`: as cheap as reading
+    that many index entries, whatever the fleet's size."""
+    matching = _matching(devices)
+    return Sql(
+        f"SELECT count(*) FROM (SELECT 1 {matching.text} LIMIT %s) AS matched",
+        [*matching.params, bound + 1],
+    )
+
+
+def _matching(devices: DeviceFilter) -> Sql:
+    """The `FROM … WHERE …` of the rows that stand for the matching devices."""
     names = {param.name for param in devices.params}
     if len(names) == 1 and devices == DeviceFilter(params=devices.params):
         tests = " AND ".join(_PARAM_TESTS[t.op] for t in devices.params)
         operands = [like_prefix(t.value) if t.op == "prefix" else t.value for t in devices.params]
-        return Sql(
-            f"SELECT count(*) FROM parameters p WHERE p.name = %s AND {tests}",
-            [names.pop(), *operands],
-        )
+        return Sql(f"FROM parameters p WHERE p.name = %s AND {tests}", [names.pop(), *operands])
     where = filter_condition(devices)
-    return Sql(f"SELECT count(*) FROM devices d WHERE {where.text}", where.params)
+    return Sql(f"FROM devices d WHERE {where.text}", where.params)
 
 
 def keyset_condition(cursor: Cursor) -> Sql:

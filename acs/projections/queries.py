@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import msgspec
+from psycopg import Connection
 from psycopg.rows import class_row
 from psycopg_pool import ConnectionPool
 
@@ -17,7 +19,12 @@ from acs.projections.device_filter import (
     encode_cursor,
     parse_device_query,
 )
-from acs.projections.device_search import ONLINE, count_statement, page_statement
+from acs.projections.device_search import (
+    ONLINE,
+    bounded_count_statement,
+    count_statement,
+    page_statement,
+)
 
 _ONLINE = ONLINE
 """A device is online while its next-but-one periodic Inform is not overdue (index-friendly)."""
@@ -91,11 +98,13 @@ class DeviceDetail(DeviceSummary, frozen=True):
 
 
 class DevicePage(msgspec.Struct, frozen=True):
-    """A page of a device search: its devices, how many match, the next page's cursor."""
+    """A page of a device search: its devices, how many match, the next page's cursor.
+    `total_exact` is False when `total` only says that at least that many match."""
 
     devices: list[DeviceSummary]
     total: int
     next_cursor: str | None
+    total_exact: bool = True
 
 
 class Parameter(msgspec.Struct, frozen=True):
@@ -159,25 +168,40 @@ class ReadModel:
         query = parse_device_query([("limit", str(limit)), ("offset", str(offset))])
         return self.search_devices(query).devices
 
-    def search_devices(self, query: DeviceQuery) -> DevicePage:
+    def search_devices(self, query: DeviceQuery, *, exact_total: bool = True) -> DevicePage:
         """The devices of a search's page, the total that match, the next page's cursor.
+        Without `exact_total`, a total beyond `LARGE` that no worker has counted lately is
+        given as a lower bound (counting it exactly reads every match: seconds at a
+        million devices); `search_total` counts it.
 
         Not prepared: each search is planned with its values (a prefix becomes an index
         range only when the planner sees it)."""
-        page, count = page_statement(query, _DEVICE_COLUMNS), count_statement(query.filter)
+        page = page_statement(query, _DEVICE_COLUMNS)
         with self.pool.connection() as conn:
             cur = conn.cursor(row_factory=class_row(DeviceSummary))
             found = cur.execute(page.text, page.params, prepare=False).fetchall()
-
-            def counted() -> int:
-                row = conn.execute(count.text, count.params, prepare=False).fetchone()
-                return int(row[0]) if row else 0
-
-            total = self.totals.total(query.filter, counted)
+            if exact_total:
+                total, exact = self.totals.total(query.filter, _counter(conn, query)), True
+            else:
+                total, exact = self._bounded_total(conn, query)
         shown = found[: query.page.limit]
         more = len(found) > len(shown)
         after = encode_cursor(cursor_after(query.page.sort, shown[-1])) if more else None
-        return DevicePage(shown, total, after)
+        return DevicePage(shown, total, after, exact)
+
+    def search_total(self, query: DeviceQuery) -> int:
+        """How many devices a search matches, exactly (kept a while when large)."""
+        with self.pool.connection() as conn:
+            return self.totals.total(query.filter, _counter(conn, query))
+
+    def _bounded_total(self, conn: Connection[Any], query: DeviceQuery) -> tuple[int, bool]:
+        cached = self.totals.cached(query.filter)
+        if cached is not None:
+            return cached, True
+        bounded = bounded_count_statement(query.filter, self.totals.large)
+        row = conn.execute(bounded.text, bounded.params, prepare=False).fetchone()
+        counted = int(row[0]) if row else 0
+        return (counted, True) if counted <= self.totals.large else (self.totals.large, False)
 
     def device(self, device_id: str) -> DeviceDetail | None:
         """One device, or None."""
@@ -269,3 +293,14 @@ def presets(pool: ConnectionPool, name: str | None = None) -> list[Preset]:
     with pool.connection() as conn:
         rows = conn.execute(_PRESETS, {"name": name}).fetchall()
     return [Preset(*row) for row in rows]
+
+
+def _counter(conn: Connection[Any], query: DeviceQuery) -> Callable[[], int]:
+    """Counts the devices a search matches, on this connection."""
+    count = count_statement(query.filter)
+
+    def counted() -> int:
+        row = conn.execute(count.text, count.params, prepare=False).fetchone()
+        return int(row[0]) if row else 0
+
+    return counted

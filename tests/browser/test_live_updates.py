@@ -7,6 +7,7 @@ import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import psycopg
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Console
@@ -65,4 +66,29 @@ def test_a_new_cpe_appears_in_the_open_device_list_without_reload(
     expect(row).to_have_attribute("data-online", "true")
 
     assert_not_reloaded(page)
+    assert console.violations() == []
+
+
+LARGE_FLEET = 10_050
+"""Just past the total a list page counts before showing (acs/projections/count_cache.py)."""
+
+
+def test_a_large_list_shows_at_once_and_its_exact_total_follows(
+    page: Page, dashboard_server: AcsServer, console: Console
+) -> None:
+    with psycopg.connect(dashboard_server.database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO devices (id, aggregate_id, manufacturer, oui, product_class,"
+            " serial_number, periodic_inform_interval, last_inform, first_seen, tags)"
+            " SELECT 'BULK-' || n, gen_random_uuid(), 'Bulk', 'B0B0B0', 'Many', 'BULK-' || n,"
+            " 86400, now(), now(), ARRAY['bulk'] FROM generate_series(1, %s) AS n",
+            (LARGE_FLEET,),
+        )
+    served = page.request.get("/devices?tag=bulk&limit=25").text()
+    assert 'data-exact="false"' in served and "more than 10,000" in served, "not counted first"
+    page.goto("/devices?tag=bulk&limit=25")
+    expect(page.locator("tr[data-device-id]")).to_have_count(25)
+    total = page.locator("#device-total")
+    expect(total).to_have_attribute("data-exact", "true")
+    expect(total).to_have_text(f"{LARGE_FLEET:,}")
     assert console.violations() == []

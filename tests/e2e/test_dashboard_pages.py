@@ -157,6 +157,13 @@ async def test_a_device_that_informed_shows_in_the_overview_and_list_fragments(
     assert (tidied.status_code, tidied.headers["location"]) == (303, "/devices?param.X.Y=~a")
     bad = operator.get("/devices?online=maybe")
     assert bad.status_code == 400 and "online must be true or false" in bad.text
+    page_total = parsed(shared).xpath('//*[@id="device-total"]')[0]
+    assert (page_total.text, page_total.get("data-exact")) == ("1", "true")
+    counted = operator.get("/fragments/devices/total", params={"manufacturer": cpe.manufacturer})
+    assert parsed(counted).xpath('string(//*[@id="device-total"])') == "1"
+    nobody = operator.get("/fragments/devices/total?manufacturer=nobody")
+    assert parsed(nobody).xpath('string(//*[@id="device-total"])') == "0"
+    assert operator.get("/fragments/devices/total?online=maybe").status_code == 400
 
 
 async def test_bulk_actions_tag_the_chosen_devices_and_queue_a_bulk_operation(

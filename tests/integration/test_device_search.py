@@ -12,6 +12,7 @@ import pytest
 
 from acs.api.services import Services
 from acs.domain.device_id import aggregate_id
+from acs.projections.count_cache import TotalCache
 from acs.projections.device_filter import Sort, parse_device_query
 from acs.projections.queries import DevicePage, DeviceSummary
 from tests.support.cpe import SimulatedCpe
@@ -237,3 +238,19 @@ def test_tags_are_projected_from_their_events_whatever_the_batching(services: Se
         services.projector.rebuild(batch=batch)
         assert ids(services, "tag=a&tag=b") == [cpe.device_id], f"batches of {batch}"
         assert search(services, "").devices[0].tags == ["a", "b"]
+
+
+def test_a_large_total_is_first_given_as_a_lower_bound_then_counted(services: Services) -> None:
+    big_fleet(services)
+    services.read.totals = TotalCache(large=100)
+    query = parse_device_query([("tag", "even"), ("limit", "10")])
+
+    first = services.read.search_devices(query, exact_total=False)
+    assert (first.total, first.total_exact, len(first.devices)) == (100, False, 10)
+    assert services.read.search_total(query) == 125
+    again = services.read.search_devices(query, exact_total=False)
+    assert (again.total, again.total_exact) == (125, True), "the count is kept a while"
+
+    small = parse_device_query([("tag", "even"), (f"param.{UPTIME}", ">239")])
+    page = services.read.search_devices(small, exact_total=False)
+    assert (page.total, page.total_exact) == (len(page.devices), True) == (5, True)
