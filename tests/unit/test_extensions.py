@@ -64,13 +64,16 @@ def test_failures_are_provisioner_errors_that_say_why() -> None:
         slow=lambda device, codes: time.sleep(2),
         wrong=lambda device, codes: {"values": {"A.Path.": "x"}},
         garbage=lambda device, codes: 42,
+        nul=lambda device, codes: {"values": {"A.B": "x\x00y"}},
     )
     cases = {
         "failing": "provisioner failing failed: KeyError",
         "slow": "provisioner slow took longer than 0.2 s",
         "wrong": "invalid desired state: values are set on parameter names",
         "garbage": "invalid desired state",
-        "absent": "no provisioner absent is installed (installed: failing, garbage, slow, wrong)",
+        "nul": "invalid desired state: text may not contain the character U\\+0000",
+        "absent": "no provisioner absent is installed "
+        "(installed: failing, garbage, nul, slow, wrong)",
     }
     for name, reason in cases.items():
         started = time.monotonic()
