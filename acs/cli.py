@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -13,8 +15,10 @@ from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 
+from acs.adapters import logs
 from acs.adapters.embedded_postgres import EmbeddedPostgres
 from acs.adapters.settings import Settings, settings_from_env
+from acs.adapters.tls import Tls
 from acs.cli_access import access_parsers, login_url, prepare_access
 from acs.cli_cwmp import check_cwmp_auth, cwmp_login_arguments, cwmp_parser
 from acs.cli_reference import config_parser
@@ -45,15 +49,28 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> None:
-    """Apply migrations and serve HTTP (HTTPS with a certificate) until interrupted."""
+    """Apply migrations and serve HTTP (HTTPS with a certificate) until SIGTERM or SIGINT,
+    which stop it gracefully (`adapters/server.py`), the embedded PostgreSQL with it."""
+    tls = serve_tls(args, settings)
+    check_cwmp_auth(settings, tls=tls is not None)
+    # Before the server takes the signals over, SIGTERM stops like Ctrl-C, so that the
+    # embedded PostgreSQL is stopped too.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        _serve(args, settings, tls)
+    except KeyboardInterrupt:
+        log.info("stopped")
+
+
+def _serve(args: argparse.Namespace, settings: Settings, tls: Tls | None) -> None:
+    """The database, migrated and prepared, then the server until it has stopped."""
     import uvicorn  # noqa: PLC0415 - only the serve command needs the server
 
     from acs.adapters.http_protocol import BoundedHttpToolsProtocol  # noqa: PLC0415
     from acs.adapters.metrics_dir import shared_metrics_dir  # noqa: PLC0415
     from acs.adapters.migrations import migrate  # noqa: PLC0415
+    from acs.adapters.server import run  # noqa: PLC0415
 
-    tls = serve_tls(args, settings)
-    check_cwmp_auth(settings, tls=tls is not None)
     with database(settings) as url, shared_metrics_dir():
         for name in migrate(url):
             log.info("migration %s applied", name)
@@ -64,17 +81,18 @@ def serve(args: argparse.Namespace, settings: Settings) -> None:
                  args.workers)  # fmt: skip
         if tls is not None and tls.client_ca is not None:
             log.info("/cwmp requires client certificates signed by %s", tls.client_ca)
-        uvicorn.run(
+        config = uvicorn.Config(
             "acs.api.app:app_from_env",
             factory=True,
             host=args.host,
             port=args.port,
             workers=args.workers,
-            log_level="warning",
-            timeout_graceful_shutdown=10,
+            log_config=logs.logging_config(settings.log_format, logs.log_level()),
+            timeout_graceful_shutdown=math.ceil(settings.shutdown_timeout),
             http=BoundedHttpToolsProtocol,
             **(tls.uvicorn_options() if tls else {}),
         )
+        run(config, grace=settings.shutdown_timeout)
 
 
 def migrate_command(args: argparse.Namespace, settings: Settings) -> None:
@@ -272,12 +290,10 @@ def package_version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `acs` console script."""
-    logging.basicConfig(
-        level=os.environ.get("ACS_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
     args = parser().parse_args(argv)
-    args.func(args, settings_from_env())
+    settings = settings_from_env()
+    logs.configure(settings.log_format, logs.log_level())
+    args.func(args, settings)
 
 
 if __name__ == "__main__":
