@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 import msgspec
@@ -14,8 +14,17 @@ from eventsourcing.postgres import (
     PostgresApplicationRecorder,
     PostgresDatastore,
 )
+from psycopg import Connection
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
 
+from acs.adapters.database import (
+    RECONNECT_TIMEOUT,
+    UNAVAILABLE,
+    ResilientPool,
+    connect_timeout,
+    log_failure,
+)
 from acs.adapters.group_commit import GroupCommitter
 from acs.adapters.state_cache import StateCache
 from acs.domain.device import Device, project
@@ -80,10 +89,15 @@ def from_stored(topic: str, state: bytes, aggregate: UUID, version: int) -> Devi
     return decoded
 
 
-def datastore_for(url: str, pool_size: int) -> PostgresDatastore:
-    """A connection pool for the event store, from a libpq URL."""
+DB_TIMEOUT = 3.0
+"""Seconds a call waits for a connection (and a connection attempt may take) by default."""
+
+
+def datastore_for(url: str, pool_size: int, timeout: float = DB_TIMEOUT) -> PostgresDatastore:
+    """A connection pool for the event store, from a libpq URL: a checkout waits at most
+    `timeout` s (then `OperationalError`), connections are checked on checkout."""
     info = conninfo_to_dict(url)
-    return PostgresDatastore(
+    datastore = PostgresDatastore(
         dbname=str(info.get("dbname") or "postgres"),
         host=str(info.get("host") or "localhost"),
         port=str(info.get("port") or 5432),
@@ -92,10 +106,52 @@ def datastore_for(url: str, pool_size: int) -> PostgresDatastore:
         pool_size=pool_size,
         max_overflow=pool_size,
         max_waiting=0,
-        connect_timeout=10,
+        connect_timeout=timeout,
         lock_timeout=10,
-        pre_ping=True,
     )
+    library = datastore.pool  # the library's, never opened: the same, made resilient
+    kwargs = library.kwargs if isinstance(library.kwargs, dict) else {}
+    pool = ResilientPool[Connection[DictRow]](
+        connection_class=library.connection_class,
+        kwargs={**kwargs, "connect_timeout": connect_timeout(timeout)},
+        min_size=library.min_size,
+        max_size=library.max_size,
+        open=False,
+        configure=datastore.after_connect_func(),
+        timeout=timeout,
+        max_waiting=library.max_waiting,
+        max_lifetime=library.max_lifetime,
+        reconnect_timeout=RECONNECT_TIMEOUT,
+        name="acs-events",
+    )
+    datastore.pool = cast(Any, pool)  # the library only calls psycopg_pool's API on it
+    return datastore
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _once(method: F) -> F:
+    """A recorder method without the library's `@retry` (ten attempts 0.2 s apart on a
+    connection error): the pool already checks connections, and a database that is down must
+    fail a call within the pool's timeout, not ten times over."""
+    return cast(F, getattr(method, "__wrapped__", method))
+
+
+class _EventRecorder(PostgresApplicationRecorder):
+    """The event table's recorder; each call is tried once."""
+
+    insert_events = _once(PostgresApplicationRecorder.insert_events)
+    select_events = _once(PostgresApplicationRecorder.select_events)
+    select_notifications = _once(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _once(PostgresApplicationRecorder.max_notification_id)
+
+
+class _SnapshotRecorder(PostgresAggregateRecorder):
+    """The snapshot table's recorder; each call is tried once."""
+
+    insert_events = _once(PostgresAggregateRecorder.insert_events)
+    select_events = _once(PostgresAggregateRecorder.select_events)
 
 
 LOAD_PAGE = 1000
@@ -138,8 +194,8 @@ class EventStore:
 
     def __init__(self, datastore: PostgresDatastore, cache: StateCache | None = None) -> None:
         self.datastore = datastore
-        self.events = PostgresApplicationRecorder(datastore, events_table_name=EVENTS_TABLE)
-        self.snapshots = PostgresAggregateRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
+        self.events = _EventRecorder(datastore, events_table_name=EVENTS_TABLE)
+        self.snapshots = _SnapshotRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
         self.cache = cache or StateCache(0)
         self.committer = GroupCommitter(self.events.insert_events)
 
@@ -219,7 +275,14 @@ class EventStore:
         return list(positions or [])
 
     def _snapshot(self, device: Device) -> None:
-        """Store the device's state and drop its older snapshots."""
+        """Store the device's state and drop its older snapshots. Snapshots are a cache: when
+        the database went away just after the events committed, the append still succeeded."""
+        try:
+            self._store_snapshot(device)
+        except UNAVAILABLE as exc:
+            log_failure(log, f"snapshot of {device.id} not stored", exc)
+
+    def _store_snapshot(self, device: Device) -> None:
         self.snapshots.insert_events([self._snapshot_of(device)])
         with self.datastore.get_connection() as conn:
             conn.execute(_PRUNE_SNAPSHOTS, (device.id, device.version), prepare=True)

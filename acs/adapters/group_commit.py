@@ -5,7 +5,9 @@ gap-free in commit order; appending each session's events alone serialises every
 that lock and on a WAL flush. Here, whichever thread finds no commit in progress becomes
 the leader and commits every request waiting at that moment in one transaction; each caller
 still returns only after its own events are committed. A batch that fails on a version
-conflict is retried request by request, so one stale writer never fails the others.
+conflict is retried request by request, so one stale writer never fails the others. When
+the database is unavailable, every request waiting at that moment fails with the same error
+at once, rather than each waiting its own turn for the pool's timeout.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import threading
 from collections.abc import Callable, Sequence
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
+
+from acs.adapters.database import unavailable
 
 Insert = Callable[[Sequence[StoredEvent]], Sequence[int] | None]
 
@@ -70,8 +74,18 @@ class GroupCommitter:
         finally:
             with self._cond:
                 self._committing = False
+                self._fail_waiting(batch)
                 self._cond.notify_all()
         return request.result()
+
+    def _fail_waiting(self, batch: list[_Request]) -> None:
+        """After a batch the database could not take, fail the requests waiting behind it."""
+        error = next((r.error for r in batch if unavailable(r.error)), None)
+        if error is None:
+            return
+        for waiting in self._pending:
+            waiting.finish(error=error)
+        self._pending.clear()
 
     def _take(self) -> list[_Request]:
         """The waiting requests, oldest first, up to the row limit (at least one)."""

@@ -9,7 +9,27 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
+from acs.adapters.database import log_failure
+
 log = logging.getLogger(__name__)
+
+RETRY_DELAY = 2.0
+"""Seconds between a failure of the lock holder (the database went away) and its next try."""
+
+
+def keep_leading(
+    url: str, lock_key: int, channel: str, stop: threading.Event, *, label: str,
+    work: Callable[[], object],
+) -> None:  # fmt: skip
+    """`lead` until `stop`, and again after every failure: while the database is unavailable
+    each attempt logs one warning and waits `RETRY_DELAY`; once it is back, the lock is taken
+    again and `work` resumes where the database says it stopped."""
+    while not stop.is_set():
+        try:
+            lead(url, lock_key, channel, stop, label=label, work=work)
+        except Exception as exc:  # the loop must outlive any failure; each one is logged
+            log_failure(log, f"{label} stopped; retrying in {RETRY_DELAY:g} s", exc)
+            stop.wait(RETRY_DELAY)
 
 
 def lead(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import msgspec
+from psycopg import Connection
+from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
+from acs.adapters.database import UNAVAILABLE
 from acs.domain.session import Session
 
 _CLAIM = """
@@ -23,6 +28,8 @@ WHERE session_id = %(session)s"""
 
 _END = "DELETE FROM cwmp_sessions WHERE session_id = %s"
 
+_END_ALL = "DELETE FROM cwmp_sessions WHERE session_id = ANY(%s)"
+
 _OPEN = "SELECT 1 FROM cwmp_sessions WHERE device_id = %s AND expires_at >= now()"
 
 _ENCODER = msgspec.json.Encoder()
@@ -35,6 +42,8 @@ class SessionStore:
     def __init__(self, pool: ConnectionPool, timeout: float) -> None:
         self.pool = pool
         self.timeout = timeout
+        self._abandoned: set[str] = set()
+        self._lock = threading.Lock()
 
     def claim(self, device_id: str, session: Session) -> bool:
         """Open a session for a device; False while another one is open and not expired."""
@@ -45,6 +54,8 @@ class SessionStore:
             "state": _ENCODER.encode(session),
         }
         with self.pool.connection() as conn:
+            if self._abandoned:
+                self._end_abandoned(conn)
             return conn.execute(_CLAIM, params).fetchone() is not None
 
     def get(self, session_id: str) -> Session | None:
@@ -76,3 +87,23 @@ class SessionStore:
         """Close a session: the device may open the next one."""
         with self.pool.connection() as conn:
             conn.execute(_END, (session_id,))
+
+    def abandon(self, session_id: str) -> None:
+        """Close a session whose Inform could not be recorded. While the database is
+        unavailable, it is closed by this worker's first claim once the database is back,
+        so that the device's next Inform is not refused until the claim expires."""
+        try:
+            self.end(session_id)
+        except UNAVAILABLE:
+            with self._lock:
+                self._abandoned.add(session_id)
+
+    def _end_abandoned(self, conn: Connection[TupleRow]) -> None:
+        with self._lock:
+            ended, self._abandoned = self._abandoned, set()
+        try:
+            conn.execute(_END_ALL, (list(ended),))
+        except BaseException:
+            with self._lock:
+                self._abandoned |= ended
+            raise

@@ -18,8 +18,9 @@ from uuid import UUID
 
 import msgspec
 
+from acs.adapters.database import log_failure
 from acs.adapters.event_store import EVENTS_TABLE, EventStore
-from acs.adapters.leadership import lead
+from acs.adapters.leadership import keep_leading
 from acs.adapters.secrets import SecretBox, SecretError
 from acs.adapters.webhook_http import PostResult, post_webhook
 from acs.adapters.webhook_store import Target, WebhookStore
@@ -172,16 +173,9 @@ class WebhookDelivery:
             self._lanes.shutdown(wait=False, cancel_futures=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._lead()
-            except Exception:
-                log.exception("webhook delivery failed; retrying in 2 s")
-                self._stop.wait(2.0)
-
-    def _lead(self) -> None:
-        """Hold the delivery lock, then dispatch due webhooks as events arrive."""
-        lead(
+        """Hold the delivery lock, then dispatch due webhooks as events arrive; survive
+        outages."""
+        keep_leading(
             self.url,
             _LOCK_KEY,
             EVENTS_TABLE,
@@ -203,5 +197,6 @@ class WebhookDelivery:
     def _done(self, hook: str, future: Future[int]) -> None:
         with self._busy_lock:
             self._busy.discard(hook)
-        if not future.cancelled() and future.exception() is not None:
-            log.error("webhook %s delivery failed", hook, exc_info=future.exception())
+        error = None if future.cancelled() else future.exception()
+        if error is not None:
+            log_failure(log, f"webhook {hook} delivery failed", error)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from uuid import uuid4
 
 import pytest
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
 
 from acs.adapters.group_commit import GroupCommitter
 
@@ -105,3 +105,32 @@ def test_a_database_error_reaches_every_caller_of_the_batch() -> None:
 
     with pytest.raises(OSError, match="database down"):
         GroupCommitter(broken).submit([row(uuid4(), 1)])
+
+
+def test_while_the_database_is_unavailable_every_waiting_append_fails_at_once() -> None:
+    calls: list[int] = []
+
+    def down(rows: Sequence[StoredEvent]) -> list[int]:
+        calls.append(len(rows))
+        time.sleep(0.2)  # a pool's timeout, shortened
+        raise OperationalError("couldn't get a connection after 0.20 sec")
+
+    committer = GroupCommitter(down)
+    failures: list[BaseException] = []
+
+    def append() -> None:
+        try:
+            committer.submit([row(uuid4(), 1)])
+        except OperationalError as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=append) for _ in range(10)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+        time.sleep(0.01)
+    for t in threads:
+        t.join(timeout=5)
+    assert len(failures) == 10
+    assert len(calls) == 1, "the appends waiting behind the failed one did not try again"
+    assert time.monotonic() - started < 1.0
