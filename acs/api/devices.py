@@ -17,8 +17,11 @@ from acs.api.services import Services
 from acs.application.downloads import with_file
 from acs.domain.tasks import (
     AnyTask,
+    Expiry,
     FactoryResetTask,
+    Instant,
     RebootTask,
+    Seconds,
     parse_task,
     shown_parameters,
     task_type,
@@ -35,10 +38,14 @@ from acs.projections.queries import Parameter as ParameterRow
 
 
 class TaskRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A task to queue: `type` is one of the task types, `parameters` depends on it."""
+    """A task to queue: `type` is one of the task types, `parameters` depends on it. Never
+    sent `expires_in` seconds from now or at `expires_at` (not both; neither: after
+    ACS_TASK_EXPIRY, unset: never), it ends `expired`."""
 
     type: str
     parameters: dict[str, Any] = {}
+    expires_in: Seconds | None = None
+    expires_at: Instant | None = None
 
 
 class CreatedTask(Task, frozen=True):
@@ -57,15 +64,24 @@ class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 async def queue_and_request(
-    services: Services, device_id: str, task: AnyTask, actor: str, connection_request: bool
+    services: Services,
+    device_id: str,
+    task: AnyTask,
+    actor: str,
+    connection_request: bool,
+    *,
+    expires_at: datetime | None = None,
 ) -> CreatedTask:
     """Queue a task, ask the device to connect (unless told not to) and answer the task as
     the read model has it: the one path of the API and the dashboard."""
-    task_id, position = await services.run(services.commands.queue_task, device_id, task, actor)
+    queue = services.commands.queue_task
+    task_id, position = await services.run(queue, device_id, task, actor, expires_at)
     outcome, detail = Outcome.SKIPPED, "not asked for"
     if connection_request and services.connection_requests is not None:
         outcome, detail = await services.connection_requests.request(device_id, task_id)
-    stored = await _stored(services, task_id, position) or _fresh(device_id, task_id, task, actor)
+    stored = await _stored(services, task_id, position) or _fresh(
+        device_id, task_id, task, actor, expires_at
+    )
     fields = {f: getattr(stored, f) for f in stored.__struct_fields__}
     return CreatedTask(**fields, connection_request=outcome.value, connection_request_detail=detail)
 
@@ -75,8 +91,11 @@ async def _stored(services: Services, task_id: str, position: int) -> Task | Non
     return await services.run(services.read.task, task_id)
 
 
-def _fresh(device_id: str, task_id: str, task: AnyTask, actor: str) -> Task:
-    """The task as the read model will show it, while the projection lags."""
+def _fresh(
+    device_id: str, task_id: str, task: AnyTask, actor: str, expires_at: datetime | None
+) -> Task:
+    """The task as the read model will show it, while the projection lags (the default
+    expiry, if any, is not known here)."""
     return Task(
         id=task_id,
         device_id=device_id,
@@ -89,6 +108,7 @@ def _fresh(device_id: str, task_id: str, task: AnyTask, actor: str) -> Task:
         completed_at=None,
         result=None,
         fault=None,
+        expires_at=expires_at,
     )
 
 
@@ -147,9 +167,12 @@ class DeviceController(Controller):
         """Queue a task and ask the device to connect now (`?connection_request=false`: wait
         for its next session)."""
         task = parse_task(data.type, data.parameters)
+        expires_at = Expiry(data.expires_in, data.expires_at).deadline(datetime.now(UTC))
         if services.fleet is not None:
             task = await services.run(with_file, task, data.parameters, services.fleet.catalog)
-        return await queue_and_request(services, device_id, task, actor, connection_request)
+        return await queue_and_request(
+            services, device_id, task, actor, connection_request, expires_at=expires_at
+        )
 
     @post("/{device_id:str}/reboot", status_code=201)
     async def reboot(

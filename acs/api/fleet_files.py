@@ -84,7 +84,7 @@ async def serve_file(
     if not fleet.links.verify(file_id, task_id, signature):
         raise HTTPException(status_code=403, detail="unknown download URL")
     task = await services.run(services.read.task, task_id)
-    if task is not None and task.status in ("done", "fault"):
+    if task is not None and task.status in ("done", "fault", "expired"):
         raise HTTPException(status_code=410, detail="this download is over")
     stored = await services.run(fleet.catalog.get, file_id)
     found = await services.run(services.files.content, file_id)

@@ -45,7 +45,7 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     RPCS: ("RPCs sent to CPEs, by method", ("method",)),
     CPE_FAULTS: ("CWMP faults CPEs answered, by method and fault code", ("method", "code")),
     CONNECTION_REQUESTS: ("Connection requests sent, by outcome", ("outcome",)),
-    TASKS_FINISHED: ("Tasks finished, by status (done or fault)", ("status",)),
+    TASKS_FINISHED: ("Tasks finished, by status (done, fault or expired)", ("status",)),
 }
 """Every counter the projection keeps: help text and label names."""
 

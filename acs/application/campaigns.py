@@ -22,7 +22,7 @@ from acs.domain.campaigns import (
     define_campaign,
 )
 from acs.domain.events import DeviceEvent
-from acs.domain.tasks import SECRET_FIELDS, parse_task, task_type
+from acs.domain.tasks import SECRET_FIELDS, expiry_of, parse_task, task_type
 from acs.projections import fleet_filter
 
 Select = Callable[[dict[str, str], list[str], int], list[str]]
@@ -97,9 +97,12 @@ class BulkCommands:
         if any(getattr(task, f) for f in SECRET_FIELDS.get(task_type(task), ())):
             raise CampaignError("bulk tasks cannot carry passwords; download a stored file")
         task = with_file(task, parameters if isinstance(parameters, dict) else {}, self.catalog)
+        at = now()
+        expires_at = expiry_of(request.task).deadline(at)
         listed = list(dict.fromkeys(request.devices))
         devices = listed or self.select(request.filter, [], MAX_DEVICES)
         bulk_id = uuid.uuid4().hex
-        definition = BulkDefinition(task, tuple(devices), request.rate, request.filter)
-        events = decide.create_bulk(bulk_id=bulk_id, definition=definition, actor=actor, at=now())
+        definition = BulkDefinition(task, tuple(devices), request.rate, request.filter,
+                                    expires_at)  # fmt: skip
+        events = decide.create_bulk(bulk_id=bulk_id, definition=definition, actor=actor, at=at)
         return bulk_id, self.store.append(events)[-1]

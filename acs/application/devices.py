@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 
@@ -73,21 +73,40 @@ def _known(device: Device | None, device_id: str) -> Device:
 class DeviceCommands:
     """What operators ask of devices."""
 
-    def __init__(self, store: EventStore, box: SecretBox) -> None:
+    def __init__(self, store: EventStore, box: SecretBox, task_expiry: float | None = None) -> None:
         self.store = store
         self.box = box
+        self.task_expiry = task_expiry  # seconds, when a request gives no expiry; None: never
 
-    def queue_task(self, device_id: str, task: AnyTask, actor: str) -> tuple[str, int]:
-        """Queue a task (its secrets sealed); returns its id and the event's log position."""
+    def queue_task(
+        self, device_id: str, task: AnyTask, actor: str, expires_at: datetime | None = None
+    ) -> tuple[str, int]:
+        """Queue a task (its secrets sealed), expiring at `expires_at` if never sent (None:
+        after the default expiry, if any); returns its id and the event's log position."""
         task_id, at, sealed = uuid.uuid4().hex, now(), self._sealed(task)
+        if expires_at is None and self.task_expiry is not None:
+            expires_at = at + timedelta(seconds=self.task_expiry)
         _, _, positions = decide_and_append(
             self.store,
             device_id,
             lambda d: decide.queue_task(
-                _known(d, device_id), task_id=task_id, task=sealed, actor=actor, at=at
+                _known(d, device_id),
+                task_id=task_id,
+                task=sealed,
+                actor=actor,
+                at=at,
+                expires_at=expires_at,
             ),
         )
         return task_id, positions[-1]
+
+    def expire_tasks(self, device_id: str) -> int:
+        """End the device's tasks never sent whose expiry passed; returns how many."""
+        at = now()
+        _, events, _ = decide_and_append(
+            self.store, device_id, lambda d: decide.expire_tasks(d, at=at) if d else []
+        )
+        return len(events)
 
     def _sealed(self, task: AnyTask) -> AnyTask:
         fields = SECRET_FIELDS.get(task_type(task), ())

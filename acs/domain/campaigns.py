@@ -129,6 +129,8 @@ def device_outcome(
     """
     if status == "fault":
         return FAILED, "download faulted"
+    if status == "expired":
+        return FAILED, "download expired before it was sent"
     if status == "done" and software_version == target:
         return VERIFIED, f"reports {target}"
     if age < timeout:
@@ -162,8 +164,9 @@ def pacing(count: int, rate: float) -> list[float]:
 
 
 class BulkRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A bulk operation as operators ask for it: a task for devices chosen by a filter or
-    a list, announced by connection requests at `rate` per second."""
+    """A bulk operation as operators ask for it: a task (`type`, `parameters`, optionally
+    `expires_in` or `expires_at`) for devices chosen by a filter or a list, announced by
+    connection requests at `rate` per second."""
 
     task: dict[str, Any]
     filter: dict[str, str] = {}
@@ -178,3 +181,5 @@ class BulkDefinition(msgspec.Struct, frozen=True):
     devices: tuple[str, ...]
     rate: float
     filter: dict[str, str] = {}
+    expires_at: datetime | None = None
+    """When the tasks expire if never sent (the task's `expires_in` or `expires_at`)."""

@@ -12,6 +12,7 @@ from acs.domain.device import (
     OpenTask,
     UnknownTaskError,
     changed_parameters,
+    expired_tasks,
     in_flight,
     inform_completions,
     known_types,
@@ -36,6 +37,7 @@ from acs.domain.events import (
     RpcSent,
     TaskAdvanced,
     TaskCompleted,
+    TaskExpired,
     TaskFaulted,
     TaskQueued,
     TransferReported,
@@ -145,12 +147,30 @@ def outcome_unknown(task: OpenTask) -> dict[str, Any]:
 
 
 def queue_task(
-    device: Device | None, *, task_id: str, task: AnyTask, actor: str, at: datetime
+    device: Device | None,
+    *,
+    task_id: str,
+    task: AnyTask,
+    actor: str,
+    at: datetime,
+    expires_at: datetime | None = None,
 ) -> list[DeviceEvent]:
-    """Queue a task for the device's next session."""
+    """Queue a task for the device's next session; unsent at `expires_at`, it expires."""
     if device is None:
         raise DeviceNotFoundError
-    return [TaskQueued(**_seq(device, at).head(), task_id=task_id, task=task, actor=actor)]
+    head = _seq(device, at).head()
+    return [TaskQueued(**head, task_id=task_id, task=task, actor=actor, expires_at=expires_at)]
+
+
+def expire_tasks(device: Device, *, at: datetime) -> list[DeviceEvent]:
+    """End every task never sent whose expiry passed at `at` (none: no event); a task sent
+    meanwhile is no longer pending and does not expire."""
+    seq = _seq(device, at)
+    return [
+        TaskExpired(**seq.head(), task_id=t.task_id, expires_at=t.expires_at)
+        for t in expired_tasks(device, at)
+        if t.expires_at is not None
+    ]
 
 
 def send_rpc(

@@ -25,6 +25,7 @@ from acs.domain.events import (
     RpcSent,
     TaskAdvanced,
     TaskCompleted,
+    TaskExpired,
     TaskFaulted,
     TaskQueued,
 )
@@ -58,11 +59,17 @@ class OpenTask(msgspec.Struct, frozen=True):
     file_id: str = ""
     sent_at: datetime | None = None
     actor: str = ""
+    expires_at: datetime | None = None
 
     @property
     def type(self) -> str:
         """The task type name."""
         return task_type(self.task)
+
+    def expired(self, at: datetime) -> bool:
+        """Whether the task's expiry passed at `at` before its first RPC went out; a task
+        once sent never expires (its outcome is the CPE's to tell)."""
+        return self.expires_at is not None and self.sent_at is None and at >= self.expires_at
 
 
 class Credentials(msgspec.Struct, frozen=True):
@@ -150,7 +157,9 @@ def _(event: InformReceived, state: Device | None) -> Device:
 @evolve.register
 def _(event: TaskQueued, state: Device | None) -> Device:
     device = _advance(state, event)
-    task = OpenTask(task_id=event.task_id, task=event.task, actor=event.actor)
+    task = OpenTask(
+        task_id=event.task_id, task=event.task, actor=event.actor, expires_at=event.expires_at
+    )
     return msgspec.structs.replace(device, tasks=(*device.tasks, task))
 
 
@@ -203,6 +212,12 @@ def _(event: TaskCompleted, state: Device | None) -> Device:
 
 @evolve.register
 def _(event: TaskFaulted, state: Device | None) -> Device:
+    device = _advance(state, event)
+    return _without_task(_preset_ran(device, event.task_id, event.timestamp, True), event.task_id)
+
+
+@evolve.register
+def _(event: TaskExpired, state: Device | None) -> Device:
     device = _advance(state, event)
     return _without_task(_preset_ran(device, event.task_id, event.timestamp, True), event.task_id)
 
@@ -289,14 +304,17 @@ def project(state: Device | None, events: list[DeviceEvent]) -> Device | None:
 # --- queries ----------------------------------------------------------------------------------
 
 
-def next_task(device: Device, session_id: str) -> OpenTask | None:
+def next_task(device: Device, session_id: str, at: datetime | None = None) -> OpenTask | None:
     """The task to send next in this session, oldest first.
 
-    A pending task is due; so is one whose idempotent RPC went out in an earlier session and
+    A pending task is due, unless its expiry passed at `at` (the session's clock; see
+    `expired_tasks`); so is one whose idempotent RPC went out in an earlier session and
     was never answered (TR-069 3.7.1.4: a session that ends early leaves the RPC's outcome
     unknown). Any other unanswered RPC is never sent again (see `unanswered`).
     """
     for task in device.tasks:
+        if at is not None and task.expired(at):
+            continue
         if task.status == "pending":
             return task
         if (
@@ -306,6 +324,11 @@ def next_task(device: Device, session_id: str) -> OpenTask | None:
         ):
             return task
     return None
+
+
+def expired_tasks(device: Device, at: datetime) -> list[OpenTask]:
+    """Tasks never sent whose expiry passed at `at`, oldest first."""
+    return [t for t in device.tasks if t.expired(at)]
 
 
 def in_flight(device: Device, session_id: str) -> OpenTask | None:

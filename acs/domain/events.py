@@ -55,11 +55,13 @@ class InformReceived(DeviceEvent, frozen=True, kw_only=True):
 
 
 class TaskQueued(DeviceEvent, frozen=True, kw_only=True):
-    """An operator (the actor) asked for a task."""
+    """An operator (the actor) asked for a task; `expires_at`: when it stops being due if it
+    was never sent (None: never)."""
 
     task_id: str
     task: AnyTask
     actor: str
+    expires_at: datetime | None = None
 
 
 class RpcSent(DeviceEvent, frozen=True, kw_only=True):
@@ -121,6 +123,14 @@ class TaskFaulted(DeviceEvent, frozen=True, kw_only=True):
 
     task_id: str
     fault: dict[str, Any] = {}
+
+
+class TaskExpired(DeviceEvent, frozen=True, kw_only=True):
+    """A task never sent was still pending when its expiry (`expires_at`) passed; it ends
+    without its RPC ever going out."""
+
+    task_id: str
+    expires_at: datetime
 
 
 class TransferReported(DeviceEvent, frozen=True, kw_only=True):
@@ -307,6 +317,7 @@ EVENT_TOPICS: dict[str, type[DeviceEvent]] = {
     "CwmpCredentialsSet.v1": CwmpCredentialsSet,
     "CwmpCredentialsCleared.v1": CwmpCredentialsCleared,
     "PresetFaulted.v1": PresetFaulted,
+    "TaskExpired.v1": TaskExpired,
 }
 """Stored topic of each event class; a stored topic must resolve forever."""
 
@@ -332,4 +343,5 @@ AnyDeviceEvent = (
     | CwmpCredentialsSet
     | CwmpCredentialsCleared
     | PresetFaulted
+    | TaskExpired
 )

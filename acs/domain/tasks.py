@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any
 
 import msgspec
 
@@ -230,6 +231,47 @@ def _check_attributes(changes: tuple[AttributeChange, ...]) -> None:
             raise TaskSpecError(f"{change.name}: give notification and/or access_list")
         if change.notification is not None and not 0 <= change.notification <= 6:
             raise TaskSpecError(f"{change.name}: notification must be 0 to 6")
+
+
+MAX_EXPIRY = 10 * 365 * 24 * 3600
+"""The longest `expires_in` (ten years, in seconds)."""
+
+Seconds = Annotated[float, msgspec.Meta(gt=0, le=MAX_EXPIRY)]
+"""A task's lifetime in seconds: above 0, at most `MAX_EXPIRY`."""
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+"""An RFC 3339 date and time with its offset (`2026-03-01T12:00:00Z`)."""
+
+
+class Expiry(msgspec.Struct, frozen=True):
+    """When a task never sent stops being due: `expires_in` seconds after it is queued or at
+    `expires_at`; neither: no expiry asked for (a default may apply)."""
+
+    expires_in: Seconds | None = None
+    expires_at: Instant | None = None
+
+    def deadline(self, at: datetime) -> datetime | None:
+        """The instant a task queued at `at` expires, or None; a contradiction or an instant
+        already past is an operator's mistake (`TaskSpecError`)."""
+        if self.expires_in is not None and self.expires_at is not None:
+            raise TaskSpecError("give expires_in or expires_at, not both")
+        if self.expires_at is not None:
+            if self.expires_at <= at:
+                raise TaskSpecError(f"expires_at {self.expires_at.isoformat()} is past")
+            return self.expires_at
+        if self.expires_in is None:
+            return None
+        if not 0 < self.expires_in <= MAX_EXPIRY:
+            raise TaskSpecError(f"expires_in must be above 0 and at most {MAX_EXPIRY} seconds")
+        return at + timedelta(seconds=self.expires_in)
+
+
+def expiry_of(body: dict[str, Any]) -> Expiry:
+    """The `expires_in` and `expires_at` of a task's JSON object (other keys ignored)."""
+    fields = {k: body[k] for k in ("expires_in", "expires_at") if body.get(k) is not None}
+    try:
+        return msgspec.convert(fields, Expiry)
+    except msgspec.ValidationError as exc:
+        raise TaskSpecError(f"invalid expiry: {exc}") from exc
 
 
 def shown_parameters(spec: TaskSpec) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from acs.domain.events import (
     RpcSent,
     TaskAdvanced,
     TaskCompleted,
+    TaskExpired,
     TaskFaulted,
     TaskQueued,
     TransferReported,
@@ -147,6 +148,12 @@ def _(event: TaskCompleted, tasks: Mapping[str, str]) -> str:
 def _(event: TaskFaulted, tasks: Mapping[str, str]) -> str:
     code, string = event.fault.get("code", ""), event.fault.get("string", "")
     return f"{task(event.task_id, tasks)} faulted: {code} {string}".rstrip()
+
+
+@_describe.register
+def _(event: TaskExpired, tasks: Mapping[str, str]) -> str:
+    expiry = event.expires_at.isoformat(timespec="seconds")
+    return f"{task(event.task_id, tasks)} expired: not sent before {expiry}"
 
 
 @_describe.register

@@ -14,7 +14,8 @@ class BulkJob(msgspec.Struct, frozen=True):
 
     `matched`: devices selected; `queued`: tasks created; `connection_requests`: requests
     sent; `sent`: tasks whose RPC went to the device (finished ones included); `done`,
-    `faulted`: finished tasks; `unknown`: listed devices the ACS does not know.
+    `faulted`, `expired` (never sent before their expiry): finished tasks; `unknown`: listed
+    devices the ACS does not know.
     """
 
     id: str
@@ -31,6 +32,7 @@ class BulkJob(msgspec.Struct, frozen=True):
     faulted: int
     unknown: int
     finished: bool
+    expired: int = 0
 
 
 _JOB = """
@@ -39,7 +41,8 @@ SELECT j.id, j.task_type, j.definition, j.rate, j.actor, j.created_at, j.matched
     count(*) FILTER (WHERE b.connection_request IS NOT NULL AND b.task_id IS NOT NULL),
     count(*) FILTER (WHERE t.status IN ('sent', 'done', 'fault')),
     count(*) FILTER (WHERE t.status = 'done'), count(*) FILTER (WHERE t.status = 'fault'),
-    count(b.device_id) FILTER (WHERE b.task_id IS NULL)
+    count(b.device_id) FILTER (WHERE b.task_id IS NULL),
+    count(*) FILTER (WHERE t.status = 'expired')
 FROM bulk_jobs j
 LEFT JOIN bulk_tasks b ON b.bulk_id = j.id
 LEFT JOIN tasks t ON t.id = b.task_id
@@ -53,8 +56,9 @@ def bulk_job(pool: ConnectionPool, bulk_id: str) -> BulkJob | None:
         row = conn.execute(_JOB, (bulk_id,)).fetchone()
     if row is None:
         return None
-    finished = row[10] + row[11] + row[12] == row[6]
-    return BulkJob(*[*row, finished])
+    *counts, expired = row
+    finished = row[10] + row[11] + row[12] + expired == row[6]
+    return BulkJob(*[*counts, finished, expired])
 
 
 _UNFINISHED = """

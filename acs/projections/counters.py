@@ -20,6 +20,7 @@ from acs.domain.events import (
     RpcFaulted,
     RpcSent,
     TaskCompleted,
+    TaskExpired,
     TaskFaulted,
 )
 
@@ -72,6 +73,11 @@ def _(event: TaskCompleted) -> list[Key]:
 @keys_of.register
 def _(event: TaskFaulted) -> list[Key]:
     return [(TASKS_FINISHED, (("status", "fault"),))]
+
+
+@keys_of.register
+def _(event: TaskExpired) -> list[Key]:
+    return [(TASKS_FINISHED, (("status", "expired"),))]
 
 
 def fold(counters: Counters, event: DeviceEvent) -> None:

@@ -45,7 +45,7 @@ FROM parameters p LEFT JOIN parameter_attributes a USING (device_id, name)
 WHERE p.device_id = %s ORDER BY p.name"""
 
 _TASK_COLUMNS = """id, device_id, type, parameters, status, actor, created_at, sent_at,
-    completed_at, result, fault"""
+    completed_at, result, fault, expires_at"""
 
 _DEVICE_TASKS = f"SELECT {_TASK_COLUMNS} FROM tasks WHERE device_id = %s ORDER BY created_at, id"
 
@@ -54,6 +54,10 @@ _TASK = f"SELECT {_TASK_COLUMNS} FROM tasks WHERE id = %s"
 _OVERDUE_TRANSFERS = """SELECT device_id, array_agg(id) FROM tasks
 WHERE status = 'sent' AND type IN ('download', 'upload')
     AND sent_at < now() - make_interval(secs => %s)
+GROUP BY device_id LIMIT 1000"""
+
+_OVERDUE_TASKS = """SELECT device_id FROM tasks
+WHERE status = 'pending' AND expires_at <= now()
 GROUP BY device_id LIMIT 1000"""
 
 _PROJECTION_STATUS = """SELECT
@@ -121,7 +125,8 @@ class Parameter(msgspec.Struct, frozen=True):
 
 
 class Task(msgspec.Struct, frozen=True):
-    """A task and where it stands: `pending`, `sent`, `done` or `fault`."""
+    """A task and where it stands: `pending`, `sent`, `done`, `fault` or `expired` (never
+    sent before `expires_at`, null when it never expires)."""
 
     id: str
     device_id: str
@@ -134,6 +139,7 @@ class Task(msgspec.Struct, frozen=True):
     completed_at: datetime | None
     result: dict[str, Any] | None
     fault: dict[str, Any] | None
+    expires_at: datetime | None = None
 
 
 class ProjectionStatus(msgspec.Struct, frozen=True):
@@ -237,6 +243,12 @@ class ReadModel:
         with self.pool.connection() as conn:
             rows = conn.execute(_OVERDUE_TRANSFERS, (timeout,)).fetchall()
         return {str(device): list(ids) for device, ids in rows}
+
+    def overdue_tasks(self) -> list[str]:
+        """Devices with a task still pending past its expiry (up to 1000)."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(_OVERDUE_TASKS).fetchall()
+        return [str(device) for (device,) in rows]
 
     def stats(self) -> Stats:
         """Fleet totals; offline is total minus online."""

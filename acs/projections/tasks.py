@@ -15,7 +15,14 @@ import msgspec
 import psycopg
 from psycopg.types.json import Jsonb
 
-from acs.domain.events import DeviceEvent, RpcSent, TaskCompleted, TaskFaulted, TaskQueued
+from acs.domain.events import (
+    DeviceEvent,
+    RpcSent,
+    TaskCompleted,
+    TaskExpired,
+    TaskFaulted,
+    TaskQueued,
+)
 from acs.domain.tasks import shown_parameters, task_type
 
 
@@ -34,6 +41,7 @@ class TaskChange(msgspec.Struct):
     completed_at: datetime | None = None
     result: dict[str, Any] | None = None
     fault: dict[str, Any] | None = None
+    expires_at: datetime | None = None
 
 
 @singledispatch
@@ -46,6 +54,7 @@ def _(event: TaskQueued, change: TaskChange) -> None:
     change.queued, change.status = True, "pending"
     change.type, change.parameters = task_type(event.task), shown_parameters(event.task)
     change.actor, change.created_at = event.actor, event.timestamp
+    change.expires_at = event.expires_at
 
 
 @_fold.register
@@ -63,7 +72,12 @@ def _(event: TaskFaulted, change: TaskChange) -> None:
     change.status, change.completed_at, change.fault = "fault", event.timestamp, event.fault
 
 
-_TASK_EVENTS = (TaskQueued, RpcSent, TaskCompleted, TaskFaulted)
+@_fold.register
+def _(event: TaskExpired, change: TaskChange) -> None:
+    change.status, change.completed_at = "expired", event.timestamp
+
+
+_TASK_EVENTS = (TaskQueued, RpcSent, TaskCompleted, TaskFaulted, TaskExpired)
 
 
 def fold(changes: dict[str, TaskChange], event: DeviceEvent) -> None:
@@ -78,14 +92,14 @@ def fold(changes: dict[str, TaskChange], event: DeviceEvent) -> None:
 
 _SOURCE = """unnest(%s::text[], %s::uuid[], %s::text[], %s::jsonb[], %s::text[],
     %s::timestamptz[], %s::text[], %s::timestamptz[], %s::timestamptz[], %s::jsonb[],
-    %s::jsonb[]) AS u(id, agg, type, parameters, actor, created_at, status, sent_at,
-    completed_at, result, fault)"""
+    %s::jsonb[], %s::timestamptz[]) AS u(id, agg, type, parameters, actor, created_at, status,
+    sent_at, completed_at, result, fault, expires_at)"""
 
 _INSERT = f"""
 INSERT INTO tasks (id, device_id, type, parameters, status, actor, created_at, sent_at,
-    completed_at, result, fault)
+    completed_at, result, fault, expires_at)
 SELECT u.id, d.id, u.type, u.parameters, u.status, u.actor, u.created_at, u.sent_at,
-    u.completed_at, u.result, u.fault
+    u.completed_at, u.result, u.fault, u.expires_at
 FROM {_SOURCE} JOIN devices d ON d.aggregate_id = u.agg
 ON CONFLICT (id) DO NOTHING"""
 
@@ -118,6 +132,7 @@ def _columns(batch: list[TaskChange]) -> list[list[Any]]:
             c.completed_at,
             _json(c.result),
             _json(c.fault),
+            c.expires_at,
         )
         for c in batch
     ]
