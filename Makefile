@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_PROCESSES ?= 4
+FAULT_PROCESSES ?= 0
 
-.PHONY: help run test lint typecheck unit package-test docs clean
+.PHONY: help run test test-faults lint typecheck unit package-test docs clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## Install, migrate and serve the ACS on 0.0.0.0:8080 (embedded PostgreSQL without ACS_DATABASE_URL)
 	$(BIN)/acs serve --host 0.0.0.0 --port 8080
 
-test: $(STAMP)  ## Install and run everything CI runs: lint, types, the whole test suite
+test: $(STAMP)  ## Install and run lint, types and the test suite (CI then runs `make test-faults`)
 	$(BIN)/ruff check acs tests examples
 	$(BIN)/ruff format --check acs tests examples
 	$(BIN)/mypy
@@ -31,6 +32,9 @@ lint: $(STAMP)  ## Format and lint-fix the code
 
 unit: $(STAMP)  ## Only the unit tests (no database, no sockets)
 	$(BIN)/pytest tests/unit
+
+test-faults: $(STAMP)  ## The fault-injection suite, one test at a time (≈ 15 min; ACS_SOAK_SECONDS=600, FAULT_PROCESSES=0)
+	$(BIN)/pytest tests/faults -n $(FAULT_PROCESSES)
 
 package-test: $(STAMP)  ## Build the wheel, install it with its dependencies into a new venv, run `acs` outside the tree (needs the package index)
 	ACS_TEST_PACKAGING=1 $(BIN)/pytest tests/e2e/test_packaging.py

@@ -53,7 +53,7 @@ def catch_up(url: str, seconds: float) -> CatchUp:
     from acs.adapters.event_store import EventStore, datastore_for  # noqa: PLC0415
     from acs.projections import runner  # noqa: PLC0415
 
-    tables = getattr(runner, "_READ_MODEL_TABLES", READ_MODEL)
+    tables = getattr(runner, "READ_MODEL_TABLES", READ_MODEL)
     store = EventStore(datastore_for(url, pool_size=2))
     with ConnectionPool(url, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
         with pool.connection() as conn:

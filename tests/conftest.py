@@ -141,11 +141,13 @@ class AcsServer:
         """The `Authorization` header of the server's admin key (none without one)."""
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
-    def start(self) -> AcsServer:
+    def start(self, *, wait: bool = True) -> AcsServer:
+        """Start `acs serve`; unless `wait` is false, return once it answers HTTP."""
         env = {
             **os.environ,
             "ACS_DATABASE_URL": self.database_url,
             "ACS_LOG_LEVEL": "WARNING",
+            "ACS_SHUTDOWN_TIMEOUT": "3",  # a session a test leaves open holds `stop` no longer
             **self.env,
         }
         env.pop("ACS_BOOTSTRAP_API_KEY", None)
@@ -168,7 +170,8 @@ class AcsServer:
             self.process = subprocess.Popen(
                 command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True
             )
-        self._wait_ready()
+        if wait:
+            self._wait_ready()
         return self
 
     def _wait_ready(self, timeout: float = 30.0) -> None:

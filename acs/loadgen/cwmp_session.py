@@ -22,11 +22,24 @@ _XML: Final = {"Content-Type": 'text/xml; charset="utf-8"'}
 
 @dataclass(frozen=True)
 class SessionResult:
-    """How a session ended: its wall time when it completed, else the kind of error."""
+    """How a session ended: its wall time when it completed, else the kind of error; and what
+    the ACS acknowledged of it (even when it then failed): the Inform, answers to its RPCs."""
 
     error: str | None
     elapsed_ms: float | None
     rpcs: tuple[str, ...]
+    informed: bool = False
+    """The CPE received the InformResponse."""
+    answered: int = 0
+    """Answers (responses or faults) to the ACS's RPCs that the ACS answered in turn."""
+
+
+@dataclass
+class Acknowledged:
+    """What the ACS has acknowledged so far in a session."""
+
+    informed: bool = False
+    answered: int = 0
 
 
 class SessionError(Exception):
@@ -44,12 +57,13 @@ async def run_session(
     With a `login`, a 401 to the Inform is answered with credentials."""
     connection = HttpConnection(target.host, target.port, timeout)
     rpcs: list[str] = []
+    acks = Acknowledged()
     error: str | None = None
     elapsed_ms: float | None = None
     try:
         await connection.connect()
         started = time.perf_counter()
-        await _exchange(cpe, connection, target.path, rpcs, login)
+        await _exchange(cpe, connection, target.path, (rpcs, acks), login)
         elapsed_ms = (time.perf_counter() - started) * 1000
     except SessionError as exc:
         error = exc.kind
@@ -62,14 +76,28 @@ async def run_session(
     finally:
         await connection.close()
         cpe.end_session(time.time(), completed=error is None and elapsed_ms is not None)
-    return SessionResult(error, elapsed_ms, tuple(rpcs))
+    return SessionResult(error, elapsed_ms, tuple(rpcs), acks.informed, acks.answered)
 
 
 async def _exchange(
-    cpe: VirtualCpe, connection: HttpConnection, path: str, rpcs: list[str], login: Login | None
+    cpe: VirtualCpe,
+    connection: HttpConnection,
+    path: str,
+    seen: tuple[list[str], Acknowledged],
+    login: Login | None,
 ) -> None:
     """Inform (again with credentials after a 401), then the empty POST, then answer each
     RPC until 204 No Content."""
+    cookies = await _inform(cpe, connection, path, login)
+    seen[1].informed = True
+    response = await connection.request("POST", path, b"", {"Cookie": _cookie(cookies)})
+    await _answer_requests(cpe, connection, path, (cookies, response), seen)
+
+
+async def _inform(
+    cpe: VirtualCpe, connection: HttpConnection, path: str, login: Login | None
+) -> dict[str, str]:
+    """Send the Inform and return the session's cookies once the InformResponse came."""
     inform = cpe.inform(time.time())
     body = encode(Envelope(message=inform, id=str(cpe.informs)))
     response = await connection.request("POST", path, body, _XML)
@@ -83,22 +111,36 @@ async def _exchange(
             )
     if not isinstance(_message(response), InformResponse):
         raise SessionError("protocol_error")
-    cookies = dict(response.cookies)
-    if not cookies:
+    if not response.cookies:
         raise SessionError("protocol_error")
-    response = await connection.request("POST", path, b"", {"Cookie": _cookie(cookies)})
-    for _ in range(MAX_RPCS):
+    return dict(response.cookies)
+
+
+async def _answer_requests(
+    cpe: VirtualCpe,
+    connection: HttpConnection,
+    path: str,
+    current: tuple[dict[str, str], HttpResponse],
+    seen: tuple[list[str], Acknowledged],
+) -> None:
+    """Answer each RPC until the ACS ends the session; an answer counts as acknowledged once
+    the ACS replies to it (its next RPC or the end)."""
+    (cookies, response), (rpcs, acks) = current, seen
+    for sent in range(MAX_RPCS + 1):
         if _ended(response):
+            acks.answered += int(sent > 0)
             return
+        if sent == MAX_RPCS:
+            break
         cookies.update(response.cookies)
         request = _envelope(response)
+        acks.answered += int(sent > 0)
         rpcs.append(type(request.message).__name__)
         answer = cpe.answer(request.message, time.time())
         body = encode(Envelope(message=answer, version=request.version, id=request.id))
         headers = {**_XML, "Cookie": _cookie(cookies)}
         response = await connection.request("POST", path, body, headers)
-    if not _ended(response):
-        raise SessionError("protocol_error")
+    raise SessionError("protocol_error")
 
 
 def _identity(inform: Inform) -> Identity:

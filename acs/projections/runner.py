@@ -18,7 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
-from acs.adapters.leadership import lead
+from acs.adapters.leadership import keep_leading
 from acs.projections import activity, campaigns, counters, devices, parameters, presets, tasks
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 TRACKING_NAME = "read_model"
 BATCH = 1000
 _LOCK_KEY = 0x0AC5_0002
-_READ_MODEL_TABLES = (
+READ_MODEL_TABLES = (
     "parameter_history",
     "parameter_attributes",
     "parameters",
@@ -38,10 +38,14 @@ _READ_MODEL_TABLES = (
     "campaigns",
     "bulk_jobs",
 )
+"""The tables the projections write: a rebuild empties them and applies every event again."""
 
-_TRACK = """UPDATE projection_tracking SET position = %s, applied_at = now(),
-    lag_seconds = GREATEST(0, EXTRACT(EPOCH FROM now() - %s)) WHERE name = %s"""
-"""The new position, and the age of the oldest event of the batch when it was applied."""
+_TRACK = """INSERT INTO projection_tracking (position, applied_at, lag_seconds, name)
+VALUES (%s, now(), GREATEST(0, EXTRACT(EPOCH FROM now() - %s)), %s)
+ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position,
+    applied_at = EXCLUDED.applied_at, lag_seconds = EXCLUDED.lag_seconds"""
+"""The new position, and the age of the oldest event of the batch when it was applied (the
+row is made again if a restore left it out)."""
 
 
 class BatchChanges(msgspec.Struct):
@@ -151,7 +155,7 @@ class ProjectionRunner:
             cur.execute(
                 "SELECT 1 FROM projection_tracking WHERE name = %s FOR UPDATE", (TRACKING_NAME,)
             )
-            cur.execute(f"TRUNCATE {', '.join(_READ_MODEL_TABLES)}")
+            cur.execute(f"TRUNCATE {', '.join(READ_MODEL_TABLES)}")
             cur.execute(
                 "UPDATE projection_tracking SET position = 0 WHERE name = %s", (TRACKING_NAME,)
             )
@@ -171,16 +175,8 @@ class ProjectionRunner:
             self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self._lead()
-            except psycopg.Error:
-                log.exception("projection runner lost its database connection; retrying")
-                self._stop.wait(2.0)
-
-    def _lead(self) -> None:
-        """Hold the runner lock, then apply events as they are notified."""
-        lead(
+        """Hold the runner lock, then apply events as they are notified; survive outages."""
+        keep_leading(
             self.url,
             _LOCK_KEY,
             EVENTS_TABLE,

@@ -5,10 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 
 import httpx
 
+from acs.loadgen.config import loopback_url
+from acs.loadgen.cwmp_session import run_session
+from acs.loadgen.datamodel import load
 from acs.loadgen.report import SUMMARY_KEYS
+from acs.loadgen.task_mix import task_body, tasks_path
+from acs.loadgen.virtual_cpe import Profile, VirtualCpe
 from tests.conftest import ROOT, AcsServer
 from tests.e2e.conftest import eventually
 
@@ -57,3 +63,19 @@ def test_twenty_simulated_cpes_register_and_answer_operator_tasks(acs_server: Ac
         )
 
     assert eventually(lambda: registered() == 20)
+
+
+async def test_a_session_result_tells_what_the_acs_acknowledged(acs_server: AcsServer) -> None:
+    model = load(None)
+    cpe = VirtualCpe(Profile(model, 300), 7, time.time())
+    target = loopback_url(f"{acs_server.url}/cwmp")
+    first = await run_session(cpe, target, 10.0)
+    assert (first.error, first.informed, first.answered) == (None, True, 0)
+    with httpx.Client(base_url=acs_server.url, headers=acs_server.auth_headers) as api:
+        path = tasks_path(model, cpe.serial_number)
+        assert api.post(path, json=task_body("get_params", model, 1)).status_code == 201
+    second = await run_session(cpe, target, 10.0)
+    assert (second.rpcs, second.informed, second.answered) == (("GetParameterValues",), True, 1)
+    acs_server.kill()
+    cut = await run_session(cpe, target, 10.0)
+    assert (cut.error, cut.informed, cut.answered) == ("connection_error", False, 0)

@@ -133,6 +133,19 @@ def test_a_restarted_runner_neither_loses_nor_repeats_an_event(services: Service
     assert snapshot(services) == caught_up
 
 
+def test_a_read_model_restored_without_its_position_is_rebuilt_and_caught_up(
+    services: Services,
+) -> None:
+    fleet_history(services)
+    services.projector.catch_up()
+    live = snapshot(services)
+    with services.pool.connection() as conn:
+        conn.execute("DELETE FROM projection_tracking")
+    assert services.projector.rebuild() == services.store.max_position()
+    assert services.projector.position() == services.store.max_position()
+    assert snapshot(services) == live
+
+
 def test_a_runner_that_crashes_mid_batch_applies_nothing_of_that_batch(services: Services) -> None:
     fleet_history(services, devices=1)
 
