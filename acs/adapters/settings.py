@@ -23,6 +23,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ACS_MAX_BODY_BYTES: largest request body accepted on /cwmp and /api (413 above)."""
     db_pool_size: int = 16
     """ACS_DB_POOL_SIZE: connections per worker, also the size of its blocking-call pool."""
+    db_timeout: float = 3.0
+    """ACS_DB_TIMEOUT: seconds a request waits for a database connection (and a connection
+    attempt may take); while PostgreSQL is unavailable, requests get 503 within it."""
     run_projections: bool = True
     """ACS_RUN_PROJECTIONS: whether this process may run the projector (one runs at a time)."""
     secret_key: str | None = None
@@ -37,6 +40,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ACS_STATE_CACHE_SIZE: device states each worker keeps in memory (0: none)."""
     transfer_timeout: float = 3600.0
     """ACS_TRANSFER_TIMEOUT: seconds a download or upload may take before its task faults."""
+    task_expiry: float | None = None
+    """ACS_TASK_EXPIRY: seconds a task never sent stays due when its request gives neither
+    `expires_in` nor `expires_at` (then it ends `expired`); unset: such tasks never expire."""
     max_file_bytes: int = 256 * 1024 * 1024
     """ACS_MAX_FILE_BYTES: largest file operators may store with POST /api/files (413 above)."""
     campaign_interval: float = 5.0
@@ -82,6 +88,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     provisioner_timeout: float = 2.0
     """ACS_PROVISIONER_TIMEOUT: seconds a preset's provisioner (a Python extension) may take
     to answer before its preset faults."""
+    ready_max_lag: float = 30.0
+    """ACS_READY_MAX_LAG: the projection lag, in seconds, above which GET /ready answers 503."""
+    shutdown_timeout: float = 30.0
+    """ACS_SHUTDOWN_TIMEOUT: seconds a worker told to stop (SIGTERM, SIGINT) keeps serving
+    the CWMP sessions it has open, then the requests in flight, before it exits."""
+    log_format: Literal["text", "json"] = "text"
+    """ACS_LOG_FORMAT: `text` (one readable line per record) or `json` (one JSON object per
+    line, with the device and session ids of the CWMP session being handled)."""
+
+    def __post_init__(self) -> None:
+        """Rules a field's type cannot express."""
+        if self.task_expiry is not None and self.task_expiry <= 0:
+            raise ValueError("ACS_TASK_EXPIRY must be above 0 seconds (unset: never)")
 
 
 _ENV = {
@@ -90,11 +109,13 @@ _ENV = {
     "session_timeout": "ACS_CWMP_SESSION_TIMEOUT",
     "max_body_bytes": "ACS_MAX_BODY_BYTES",
     "db_pool_size": "ACS_DB_POOL_SIZE",
+    "db_timeout": "ACS_DB_TIMEOUT",
     "run_projections": "ACS_RUN_PROJECTIONS",
     "secret_key": "ACS_SECRET_KEY",
     "public_url": "ACS_PUBLIC_URL",
     "connection_request_timeout": "ACS_CONNECTION_REQUEST_TIMEOUT",
     "transfer_timeout": "ACS_TRANSFER_TIMEOUT",
+    "task_expiry": "ACS_TASK_EXPIRY",
     "state_cache_size": "ACS_STATE_CACHE_SIZE",
     "max_file_bytes": "ACS_MAX_FILE_BYTES",
     "campaign_interval": "ACS_CAMPAIGN_INTERVAL",
@@ -114,6 +135,9 @@ _ENV = {
     "tls_key": "ACS_TLS_KEY",
     "tls_client_ca": "ACS_TLS_CLIENT_CA",
     "provisioner_timeout": "ACS_PROVISIONER_TIMEOUT",
+    "ready_max_lag": "ACS_READY_MAX_LAG",
+    "shutdown_timeout": "ACS_SHUTDOWN_TIMEOUT",
+    "log_format": "ACS_LOG_FORMAT",
 }
 ENVIRONMENT: Mapping[str, str] = _ENV
 """The environment variable of every setting."""

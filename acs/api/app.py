@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,9 +17,11 @@ from litestar.exceptions import (
 )
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from psycopg_pool import ConnectionPool
 
+from acs.adapters import drain as worker_drain
+from acs.adapters import logs
 from acs.adapters.access_store import AccessStore
+from acs.adapters.database import UNAVAILABLE, bounded, open_pool, unavailable
 from acs.adapters.event_store import ConcurrencyError, EventStore, datastore_for
 from acs.adapters.file_store import FileStore
 from acs.adapters.migrations import migrate
@@ -58,12 +59,15 @@ from acs.api.dashboard import login, login_form, logout
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
 from acs.api.fleet_files import delete_file, list_files, serve_file, upload_handler
-from acs.api.health import health
+from acs.api.health import Readiness, health, ready_endpoint
 from acs.api.history import HistoryController
 from acs.api.metrics import HttpMetrics, metrics_endpoint
+from acs.api.openapi_errors import document_errors
 from acs.api.presets import PresetController
 from acs.api.secure_headers import secure_headers
 from acs.api.services import Services
+from acs.api.text_guard import refuse_nul
+from acs.api.unavailable import database_unavailable
 from acs.api.web import page_errors, static_router, template_config
 from acs.api.webhooks import WebhookController, build_delivery
 from acs.application.access import Access
@@ -76,6 +80,8 @@ from acs.application.devices import DeviceCommands
 from acs.application.fleet import build_fleet
 from acs.application.presets import PresetCommands
 from acs.application.provisioning import PresetCatalog, Provisioner
+from acs.application.sweeps import Sweep
+from acs.application.task_expiry import TaskExpiry
 from acs.application.uploads import UploadLinks, UploadRejectedError, Uploads
 from acs.application.webhooks import Webhooks, topics_by_type
 from acs.domain.device import DeviceNotFoundError
@@ -92,11 +98,11 @@ log = logging.getLogger(__name__)
 
 def build_services(settings: Settings, url: str) -> Services:
     """Open the pools and build every service for one worker process."""
-    size = settings.db_pool_size
-    pool = ConnectionPool(
-        url, min_size=2, max_size=size, open=True, name="acs", kwargs={"autocommit": True}
-    )
-    store = EventStore(datastore_for(url, pool_size=size), StateCache(settings.state_cache_size))
+    size, timeout = settings.db_pool_size, settings.db_timeout
+    url = bounded(url, timeout)
+    pool = open_pool(url, max_size=size, timeout=timeout, name="acs")
+    datastore = datastore_for(url, pool_size=size, timeout=timeout)
+    store = EventStore(datastore, StateCache(settings.state_cache_size))
     keys = secret_keys(settings.secret_key, pool)
     box, links = SecretBox(keys), UploadLinks(*keys)
     sessions = SessionStore(pool, settings.session_timeout)
@@ -114,7 +120,7 @@ def build_services(settings: Settings, url: str) -> Services:
         presets=PresetCommands(store),
         webhooks=Webhooks(WebhookStore(pool, topics_by_type()), box),
         access=Access(AccessStore(pool)),
-        commands=DeviceCommands(store, box),
+        commands=DeviceCommands(store, box, settings.task_expiry),
         read=ReadModel(pool),
         files=files,
         uploads=Uploads(store, files, links),
@@ -141,44 +147,29 @@ def build_driver(services: Services, url: str) -> JobDriver | None:
     """The campaign and bulk driver of a worker (on its event loop)."""
     if services.fleet is None:
         return None
+    url = bounded(url, services.settings.db_timeout)
     return JobDriver(url=url, pool=services.pool, store=services.store,
                      campaigns=services.fleet.campaigns, commands=services.commands,
                      requests=services.connection_requests, run=services.run,
                      interval=services.settings.campaign_interval)  # fmt: skip
 
 
-class TransferExpiry:
+class TransferExpiry(Sweep):
     """Faults downloads and uploads whose TransferComplete never came (checked every 30 s,
     or a quarter of the timeout when that is shorter)."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="transfer-expiry", daemon=True)
+        interval = max(0.5, min(30.0, services.settings.transfer_timeout / 4))
+        super().__init__("expiring overdue transfers", self._expire, interval)
 
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-    def run_once(self) -> int:
-        """Fault every overdue transfer now; returns how many."""
+    def _expire(self) -> int:
         timeout = self.services.settings.transfer_timeout
         overdue = self.services.read.overdue_transfers(timeout)
         return sum(
             self.services.commands.expire_transfers(device, tasks, timeout)
             for device, tasks in overdue.items()
         )
-
-    def _run(self) -> None:
-        interval = max(0.5, min(30.0, self.services.settings.transfer_timeout / 4))
-        while not self._stop.wait(interval):
-            try:
-                self.run_once()
-            except Exception:
-                log.exception("expiring overdue transfers failed; retrying later")
 
 
 def _error(status: int, detail: str) -> Response[dict[str, object]]:
@@ -213,8 +204,10 @@ def _busy(_: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, objec
     )
 
 
-def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, object]]:
+def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """An unexpected error: the traceback goes to the log, never to the client."""
+    if unavailable(exc):
+        return database_unavailable(request, exc)
     if isinstance(exc, HTTPException):
         log.warning("%s %s failed: %s", request.method, request.url.path, exc.detail)
     else:
@@ -222,15 +215,22 @@ def _internal_error(request: Request[Any, Any, Any], exc: Exception) -> Response
     return _error(500, "internal error")
 
 
-def create_app(settings: Settings, database_url: str) -> Litestar:
-    """The ACS as an ASGI application on an already migrated database."""
+def create_app(
+    settings: Settings, database_url: str, drain: worker_drain.Drain | None = None
+) -> Litestar:
+    """The ACS as an ASGI application on an already migrated database; `drain` is how the
+    server tells it to stop opening CWMP sessions (by default, this process's)."""
     holder: dict[str, Any] = {}
     http = HttpMetrics()
+    drain = worker_drain.WORKER if drain is None else drain
+    readiness = Readiness(database_url, settings.ready_max_lag, drain)
 
     def startup() -> None:
         services = holder["services"] = build_services(settings, database_url)
         holder["expiry"] = TransferExpiry(services)
         holder["expiry"].start()
+        holder["task_expiry"] = TaskExpiry(services.read, services.commands)
+        holder["task_expiry"].start()
         if settings.run_projections:
             services.projector.start()
         if services.webhook_delivery is not None:
@@ -248,9 +248,12 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             await driver.stop()
 
     def shutdown() -> None:
+        readiness.close()
         services = holder.pop("services", None)
         if "expiry" in holder:
             holder.pop("expiry").stop()
+        if "task_expiry" in holder:
+            holder.pop("task_expiry").stop()
         if services is not None:
             services.projector.stop()
             if services.webhook_delivery is not None:
@@ -294,6 +297,7 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             login,
             logout,
             health,
+            ready_endpoint(readiness),
         ],
         middleware=[
             http.middleware,
@@ -301,9 +305,11 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             *([require_client_certificate] if settings.tls_client_ca else []),
         ],
         guards=[access_guard(lambda: holder["services"])],
+        before_request=refuse_nul,
         dependencies={
             "services": Provide(lambda: holder["services"], sync_to_thread=False),
             "actor": Provide(actor_of, sync_to_thread=False),
+            "drain": Provide(lambda: drain, sync_to_thread=False),
         },
         on_startup=[startup, start_driver],
         on_shutdown=[stop_driver, shutdown],
@@ -317,6 +323,7 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             PresetExistsError: _preset_exists,
             UploadRejectedError: _forbidden,
             ConcurrencyError: _busy,
+            **dict.fromkeys(UNAVAILABLE, database_unavailable),
             NotFoundException: unmatched,
             NotAuthorizedException: page_errors,
             PermissionDeniedException: page_errors,
@@ -324,6 +331,7 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error,
         },
         debug=False,
+        logging_config=None,  # adapters/logs.py configures logging; Litestar's would replace it
         template_config=template_config(),
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
@@ -335,12 +343,14 @@ def create_app(settings: Settings, database_url: str) -> Litestar:
         ),
     )
     check_rules(app)
+    document_errors(app.openapi_schema)
     return app
 
 
 def app_from_env() -> Litestar:
     """Factory for `uvicorn --factory`: settings from the environment, migrations applied."""
     settings = settings_from_env()
+    logs.configure(settings.log_format, logs.log_level())
     if not settings.database_url:
         raise SystemExit("ACS_DATABASE_URL is not set (acs serve sets it for its workers)")
     migrate(settings.database_url)

@@ -12,6 +12,7 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import HTTPException
 from litestar.response import Response
 
+from acs.adapters.drain import Drain
 from acs.api.metrics import CWMP_AUTH_FAILURES
 from acs.api.services import Services
 from acs.application.cwmp import Exchange, Reply
@@ -73,8 +74,10 @@ def to_response(reply: Reply) -> Response[bytes]:
 
 
 @post("/cwmp", status_code=200, include_in_schema=False)
-async def cwmp_endpoint(request: Request[Any, Any, Any], services: Services) -> Response[bytes]:
-    """One CPE request of a CWMP session."""
+async def cwmp_endpoint(
+    request: Request[Any, Any, Any], services: Services, drain: Drain
+) -> Response[bytes]:
+    """One CPE request of a CWMP session; a stopping worker opens no new one."""
     limit = services.settings.max_body_bytes
     body = inflate(await request.body(), request.headers.get("content-encoding", ""), limit)
     exchange = Exchange(
@@ -84,8 +87,12 @@ async def cwmp_endpoint(request: Request[Any, Any, Any], services: Services) -> 
         charset=charset_of(request.headers.get("content-type", "")),
         base_url=services.settings.public_url or str(request.base_url),
         auth=request_auth(request),
+        draining=drain.draining,
     )
     reply = await services.run(services.cwmp.handle, exchange)
+    if reply.session_id:
+        drain.served(reply.session_id, ended=reply.end_session,
+                     idle_timeout=services.settings.session_timeout)  # fmt: skip
     if reply.auth_failure:
         CWMP_AUTH_FAILURES.labels(reply.auth_failure).inc()
     if reply.delay:

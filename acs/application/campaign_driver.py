@@ -18,7 +18,9 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from acs.adapters.database import log_failure
 from acs.adapters.event_store import EventStore
+from acs.adapters.leadership import RETRY_DELAY
 from acs.application.campaigns import CampaignCommands
 from acs.application.connection_requests import ConnectionRequests
 from acs.application.devices import DeviceCommands, now
@@ -83,9 +85,9 @@ class JobDriver:
         while not self._stop.is_set():
             try:
                 await self._lead()
-            except (psycopg.Error, OSError):
-                log.exception("campaign driver lost its database connection; retrying")
-                await self._wait(2.0)
+            except Exception as exc:  # the loop must outlive any failure; each one is logged
+                log_failure(log, f"campaign driver stopped; retrying in {RETRY_DELAY:g} s", exc)
+                await self._wait(RETRY_DELAY)
 
     async def _wait(self, seconds: float) -> bool:
         with contextlib.suppress(TimeoutError):
@@ -109,8 +111,8 @@ class JobDriver:
         for campaign_id in await self.run(campaign_progress.running_campaigns, self.pool):
             try:
                 pairs = await self.run(self.step, campaign_id)
-            except Exception:
-                log.exception("campaign %s failed to step; retrying", campaign_id)
+            except Exception as exc:  # one campaign's failure holds back no other
+                log_failure(log, f"campaign {campaign_id} failed to step; retrying", exc)
                 continue
             if pairs:
                 rate = pairs[0][2]
@@ -212,8 +214,8 @@ class JobDriver:
             created = await self.run(self.store.load_events, bulk_aggregate(bulk_id))
             rate = created[0].definition.rate if isinstance(created[0], BulkCreated) else 10.0
             await self._announce(pending, rate, bulk_id)
-        except Exception:
-            log.exception("bulk operation %s failed; retrying", bulk_id)
+        except Exception as exc:  # retried at the next tick
+            log_failure(log, f"bulk operation {bulk_id} failed; retrying", exc)
 
     def _queue_bulk(self, bulk_id: str) -> None:
         history = self.store.load_events(bulk_aggregate(bulk_id))
@@ -226,7 +228,8 @@ class JobDriver:
                 continue
             try:
                 task_id: str | None = self.commands.queue_task(
-                    device_id, created.definition.task, f"bulk:{bulk_id}")[0]  # fmt: skip
+                    device_id, created.definition.task, f"bulk:{bulk_id}",
+                    created.definition.expires_at)[0]  # fmt: skip
             except DeviceNotFoundError:
                 task_id = None
             bulk_progress.add_task(self.pool, bulk_id, device_id, task_id)

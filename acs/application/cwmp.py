@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import secrets
 import uuid
@@ -11,6 +12,7 @@ from functools import partial
 import msgspec
 
 from acs.adapters.event_store import EventStore
+from acs.adapters.logs import bind_session
 from acs.adapters.secrets import SecretBox
 from acs.adapters.session_store import SessionStore
 from acs.application.cwmp_auth import CwmpAuth, Refusal, RequestAuth
@@ -23,6 +25,7 @@ from acs.domain.codec import CodecError, UnknownMethodError, decode, encode
 from acs.domain.cwmp_credentials import Identity
 from acs.domain.decide import (
     UnexpectedAnswerError,
+    expire_tasks,
     receive_answer,
     receive_inform,
     report_autonomous_transfer,
@@ -61,6 +64,12 @@ class Exchange(msgspec.Struct, frozen=True):
     charset: str | None = None
     base_url: str = ""
     auth: RequestAuth = RequestAuth()
+    draining: bool = False
+    """The worker is stopping: an Inform is refused (503), open sessions go on."""
+
+
+DRAINING_RETRY_AFTER = 10
+"""Seconds a CPE refused by a stopping worker is asked to wait (another takes over)."""
 
 
 class Reply(msgspec.Struct, frozen=True):
@@ -96,7 +105,12 @@ class CwmpService:
         self.provisioner, self.downloads, self.auth = provisioner, downloads, auth
 
     def handle(self, exchange: Exchange) -> Reply:
-        """Answer one CPE request; protocol errors become SOAP Faults, never lost state."""
+        """Answer one CPE request; protocol errors become SOAP Faults, never lost state.
+        What it logs carries the session's device and id (in a context of its own, since
+        the threads that run it are reused)."""
+        return contextvars.copy_context().run(self._handle, exchange)
+
+    def _handle(self, exchange: Exchange) -> Reply:
         try:
             envelope = decode(exchange.body, exchange.charset) if exchange.body.strip() else None
         except UnknownMethodError as exc:
@@ -112,16 +126,20 @@ class CwmpService:
 
     def _open(self, envelope: Envelope, inform: Inform, exchange: Exchange) -> Reply:
         """An Inform opens a session for its device, unless one is open already (3.7.1.5)."""
+        if exchange.draining:
+            return Reply(status=503, retry_after=DRAINING_RETRY_AFTER)
         if exchange.session_id and self.sessions.get(exchange.session_id):
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "a session has one Inform")
         ident = inform.device_id
         public_id = device_id(ident.oui, ident.product_class, ident.serial_number)
         if not (ident.oui and ident.serial_number):
             raise CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, "DeviceId lacks OUI or serial")
+        bind_session(public_id)
         loaded, refusal = self._authenticate(inform, public_id, exchange)
         if refusal is not None:
             return refusal
         step = machine.receive(Session(id=uuid.uuid4().hex, device_id=public_id), envelope)
+        bind_session(public_id, step.session.id)
         if not self.sessions.claim(public_id, step.session):
             return Reply(status=503, retry_after=30)
         at = now()
@@ -142,8 +160,10 @@ class CwmpService:
                 state=loaded,
             )
         except BaseException:
-            self.sessions.end(step.session.id)
+            self.sessions.abandon(step.session.id)
             raise
+        log.info("session %s of %s started: %s", step.session.id, public_id,
+                 ", ".join(step.session.event_codes))  # fmt: skip
         return _reply(step)
 
     def _authenticate(
@@ -166,6 +186,7 @@ class CwmpService:
             if self.auth is not None and self.auth.enabled and not exchange.auth.authorization:
                 return _refused(self.auth.challenge())
             raise CwmpProtocolError(FaultCode.REQUEST_DENIED, "no open session: send Inform first")
+        bind_session(session.device_id, session.id)
         step = machine.receive(session, envelope)
         if envelope is not None:
             self._record_message(step, session, envelope.message)
@@ -173,6 +194,8 @@ class CwmpService:
             step = self._next_rpc(step.session, exchange.base_url)
         if step.session.phase is machine.Phase.DONE:
             self.sessions.end(session.id)
+            log.info("session %s of %s ended after %d RPC(s)", session.id, session.device_id,
+                     step.session.sent)  # fmt: skip
             return Reply(status=204, session_id=session.id, end_session=True)
         self.sessions.save(step.session)
         return _reply(step)
@@ -217,13 +240,14 @@ class CwmpService:
             if current is None:
                 return []
             at = now()
-            queued: list[DeviceEvent] = []
-            task = next_task(current, session.id)
+            queued = expire_tasks(current, at=at)  # never sent in time: never sent at all
+            current = project(current, queued) or current
+            task = next_task(current, session.id, at)
             if task is None and rounds < MAX_ROUNDS and self.provisioner is not None:
                 rounds += 1
-                queued = self.provisioner.queue(current, session.event_codes, at)
-                current = project(current, queued) or current
-                task = next_task(current, session.id)
+                planned = self.provisioner.queue(current, session.event_codes, at)
+                current, queued = project(current, planned) or current, queued + planned
+                task = next_task(current, session.id, at)
             if task is None:
                 return queued
             upload_url = self.links.url(base_url, aggregate, task.task_id)

@@ -219,11 +219,12 @@ PUBLIC_ROUTES = frozenset(
         "/logout",
         "/static/{file_path}",
         "/health",
+        "/ready",
     }
 )
 """Routes without operator credentials: CPEs' endpoints (checked by their own signatures),
 the sign-in pages (which check the session themselves), the dashboard's static assets and
-the liveness check."""
+the liveness and readiness checks."""
 PUBLIC_PREFIX = "/schema"
 """The OpenAPI document and its viewers."""
 

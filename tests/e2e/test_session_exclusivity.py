@@ -33,8 +33,11 @@ SSID = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"
 
 @pytest.fixture(scope="module")
 def server(databases: Databases) -> Iterator[AcsServer]:
-    """One ACS for the module (each test has its own device), with short-lived sessions."""
-    acs = AcsServer(databases.fresh(), env={"ACS_CWMP_SESSION_TIMEOUT": str(SESSION_TIMEOUT)})
+    """One ACS for the module (each test has its own device), with short-lived sessions and
+    two worker processes: the session lock lives in PostgreSQL, not in a worker."""
+    acs = AcsServer(
+        databases.fresh(), workers=2, env={"ACS_CWMP_SESSION_TIMEOUT": str(SESSION_TIMEOUT)}
+    )
     acs.start()
     try:
         yield acs
