@@ -82,6 +82,7 @@ class PrivatePostgres:
         """Whether the server is up."""
         done = subprocess.run(
             [str(_BIN / "pg_ctl"), "-D", str(self.data), "status"],
+            cwd=self.data.parent,
             capture_output=True,
             check=False,
             timeout=10,
@@ -92,6 +93,7 @@ class PrivatePostgres:
     def _run(self, program: str, *args: str) -> None:
         done = subprocess.run(
             [str(_BIN / program), *args],
+            cwd=self.data.parent,  # a directory its user may enter, whatever the test's is
             capture_output=True,
             text=True,
             check=False,
