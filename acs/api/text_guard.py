@@ -16,21 +16,11 @@ from urllib.parse import unquote_to_bytes
 import msgspec
 from litestar import Request, Response
 
-NUL_DETAIL = "text may not contain the character U+0000 (NUL)"
+from acs.domain.text import NUL_DETAIL, holds_nul
+
 RAW_BODY_ROUTES = frozenset({"/cwmp", "/uploads/{aggregate}/{task_id}/{signature}", "/api/files"})
 """Route templates whose body is bytes, not text."""
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def holds_nul(value: Any) -> bool:
-    """Whether a decoded JSON value has a NUL in any string, keys included."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
 
 
 def json_holds_nul(body: bytes) -> bool:

@@ -14,6 +14,8 @@ from typing import Any
 
 import msgspec
 
+from acs.domain.text import NUL_DETAIL, holds_nul
+
 NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _TEMPLATE = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 _IDENTITY = ("serial_number", "oui", "product_class", "manufacturer", "device_id")
@@ -101,19 +103,8 @@ def check_ensure(ensure: Ensure) -> None:
         raise PresetError("objects map paths ending in '.' to a minimum count")
     if any(r.every_seconds < 60 or not r.names for r in ensure.refresh):
         raise PresetError("a refresh needs names and every_seconds of at least 60")
-    if _holds_nul(msgspec.to_builtins(ensure)):
-        raise PresetError("text may not contain the character U+0000 (NUL)")
-
-
-def _holds_nul(value: object) -> bool:
-    """Whether a NUL is in any text of decoded JSON (PostgreSQL cannot store one)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(item) for item in value)
-    return False
+    if holds_nul(msgspec.to_builtins(ensure)):
+        raise PresetError(NUL_DETAIL)
 
 
 _FILTER_KEYS = ("tag", "manufacturer", "product_class", "software_version", "oui")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from acs.api.text_guard import holds_nul, json_holds_nul
+from acs.api.text_guard import json_holds_nul
+from acs.domain.text import holds_nul
 
 
 @pytest.mark.parametrize(
