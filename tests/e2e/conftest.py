@@ -7,9 +7,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
+from acs.adapters.event_store import from_stored
+from acs.domain.device_id import aggregate_id
+from acs.domain.events import DeviceEvent
 from tests.conftest import AcsServer
+from tests.support.cpe import SimulatedCpe
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -22,6 +27,18 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s: last {result!r}")
         time.sleep(0.05)
+
+
+def stored_events(server: AcsServer, cpe: SimulatedCpe) -> list[DeviceEvent]:
+    """The device's events as the event store holds them, in version order."""
+    aggregate = aggregate_id(cpe.device_id)
+    with psycopg.connect(server.database_url) as conn:
+        rows = conn.execute(
+            "SELECT originator_version, topic, state FROM device_events "
+            "WHERE originator_id = %s ORDER BY originator_version",
+            (aggregate,),
+        ).fetchall()
+    return [from_stored(topic, bytes(state), aggregate, version) for version, topic, state in rows]
 
 
 @pytest.fixture

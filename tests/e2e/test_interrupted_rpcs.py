@@ -11,14 +11,11 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import httpx
-import psycopg
 import pytest
 
-from acs.adapters.event_store import from_stored
-from acs.domain.device_id import aggregate_id
-from acs.domain.events import DeviceEvent, RpcSent
+from acs.domain.events import RpcSent
 from tests.conftest import AcsServer, Databases
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, stored_events
 from tests.support.cpe import SessionLog, SimulatedCpe, SimulatorError
 
 SESSION_TIMEOUT = 2
@@ -44,18 +41,6 @@ def api(server: AcsServer) -> Iterator[httpx.Client]:
         base_url=server.url, headers=server.auth_headers, timeout=10, trust_env=False
     ) as client:
         yield client
-
-
-def stored_events(server: AcsServer, cpe: SimulatedCpe) -> list[DeviceEvent]:
-    """The device's events as the event store holds them, in version order."""
-    aggregate = aggregate_id(cpe.device_id)
-    with psycopg.connect(server.database_url) as conn:
-        rows = conn.execute(
-            "SELECT originator_version, topic, state FROM device_events "
-            "WHERE originator_id = %s ORDER BY originator_version",
-            (aggregate,),
-        ).fetchall()
-    return [from_stored(topic, bytes(state), aggregate, version) for version, topic, state in rows]
 
 
 def rpcs_sent(server: AcsServer, cpe: SimulatedCpe, task_id: str) -> list[str]:

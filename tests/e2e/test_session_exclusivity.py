@@ -9,13 +9,9 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
-import psycopg
 import pytest
 
-from acs.adapters.event_store import from_stored
-from acs.domain.device_id import aggregate_id
 from acs.domain.events import (
-    DeviceEvent,
     InformReceived,
     RpcAnswered,
     RpcSent,
@@ -23,7 +19,7 @@ from acs.domain.events import (
     TaskQueued,
 )
 from tests.conftest import AcsServer, Databases
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, stored_events
 from tests.support.cpe import SimulatedCpe
 
 SESSION_TIMEOUT = 2
@@ -43,18 +39,6 @@ def server(databases: Databases) -> Iterator[AcsServer]:
         yield acs
     finally:
         acs.stop()
-
-
-def stored_events(server: AcsServer, cpe: SimulatedCpe) -> list[DeviceEvent]:
-    """The device's events as the event store holds them, in version order."""
-    aggregate = aggregate_id(cpe.device_id)
-    with psycopg.connect(server.database_url) as conn:
-        rows = conn.execute(
-            "SELECT originator_version, topic, state FROM device_events "
-            "WHERE originator_id = %s ORDER BY originator_version",
-            (aggregate,),
-        ).fetchall()
-    return [from_stored(topic, bytes(state), aggregate, version) for version, topic, state in rows]
 
 
 def cwmp_client() -> httpx.Client:
