@@ -13,13 +13,13 @@ import pytest
 
 from acs.adapters.secrets import SecretBox, SecretError
 from acs.adapters.settings import Settings
-from acs.api.app import build_services
 from acs.api.services import Services
 from acs.application.cwmp_credentials import CwmpCredentialCommands
 from acs.application.key_rotation import ACTOR
 from acs.domain.device_id import aggregate_id
 from acs.domain.tasks import DownloadTask
 from tests.conftest import ROOT
+from tests.integration.conftest import worker_services
 from tests.support.cpe import SimulatedCpe
 from tests.support.driver import run_session
 
@@ -29,13 +29,8 @@ OLD, NEW = "old-key-0123456789", "new-key-0123456789"
 @pytest.fixture
 def old_services(database_url: str) -> Iterator[Services]:
     """The services of an ACS whose only key is the old one."""
-    built = build_services(Settings(db_pool_size=4, secret_key=OLD), database_url)
-    try:
+    with worker_services(Settings(db_pool_size=4, secret_key=OLD), database_url) as built:
         yield built
-    finally:
-        built.executor.shutdown()
-        built.pool.close()
-        built.store.close()
 
 
 def rotate(database_url: str, keys: str | None) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from acs.adapters.settings import Settings
-from acs.api.app import build_services
 from acs.api.services import Services
 from acs.application.devices import decide_and_append, now
 from acs.application.task_expiry import TaskExpiry
@@ -19,6 +18,7 @@ from acs.domain.device import Device
 from acs.domain.device_id import aggregate_id
 from acs.domain.events import DeviceEvent, RpcSent, TaskExpired
 from acs.domain.tasks import GetParams
+from tests.integration.conftest import worker_services
 from tests.integration.test_projections import snapshot
 from tests.support.cpe import SimulatedCpe
 from tests.support.driver import run_session
@@ -134,13 +134,8 @@ def test_a_session_write_racing_the_sweeper_makes_it_decide_again(services: Serv
 @pytest.fixture
 def expiring(database_url: str) -> Iterator[Services]:
     """Services whose tasks expire after 0.2 s when their request gives no expiry."""
-    built = build_services(Settings(db_pool_size=4, task_expiry=0.2), database_url)
-    try:
+    with worker_services(Settings(db_pool_size=4, task_expiry=0.2), database_url) as built:
         yield built
-    finally:
-        built.executor.shutdown()
-        built.pool.close()
-        built.store.close()
 
 
 def test_the_default_expiry_applies_when_a_task_gives_none(expiring: Services) -> None:
