@@ -14,9 +14,11 @@ from litestar import Response, get
 from litestar.handlers import HTTPRouteHandler
 from psycopg.conninfo import make_conninfo
 
+from acs.adapters.database import bounded
 from acs.adapters.drain import Drain
 from acs.adapters.migrations import unapplied
 from acs.api.services import Services
+from acs.api.unavailable import RETRY_AFTER
 from acs.projections.queries import ReadModel
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,6 @@ T = TypeVar("T")
 
 READY_TIMEOUT = 3.0
 """Seconds within which `/ready` answers, whatever the database does."""
-RETRY_AFTER = "5"
 
 
 class NotReadyError(Exception):
@@ -82,10 +83,8 @@ class Readiness:
 
     def _unapplied(self) -> list[str]:
         """The pending migrations, on a connection of its own with short timeouts."""
-        bounded = make_conninfo(
-            self.database_url, connect_timeout=2, options="-c statement_timeout=2000"
-        )
-        return unapplied(bounded)
+        url = make_conninfo(bounded(self.database_url, 2), options="-c statement_timeout=2000")
+        return unapplied(url)
 
     async def _run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         call = partial(fn, *args, **kwargs)
