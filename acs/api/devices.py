@@ -12,7 +12,7 @@ from litestar.exceptions import NotFoundException
 
 from acs.adapters.connection_request import Outcome
 from acs.api.device_search import PAGE_HEADERS, SEARCH_DESCRIPTION, device_query, page_headers
-from acs.api.history import parameters_at
+from acs.api.history import parameters_at, require_zone
 from acs.api.services import Services
 from acs.application.downloads import with_file
 from acs.domain.tasks import (
@@ -144,6 +144,8 @@ class DeviceController(Controller):
         self, services: Services, device_id: str, at: datetime | None = None
     ) -> list[ParameterRow]:
         """The device's current parameter values (`?at=`: as the ACS knew them then)."""
+        if at is not None:
+            require_zone(at)  # a malformed request is a 400 whether or not the device is known
         await _known(services, device_id)
         if at is not None:
             return await parameters_at(services, device_id, at)

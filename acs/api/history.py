@@ -32,10 +32,16 @@ def _page(items: list[T], next_after: int | None) -> Response[list[T]]:
     return Response(items, headers=headers)
 
 
-async def parameters_at(services: Services, device_id: str, at: datetime) -> list[ParameterRow]:
-    """The device's parameters as the ACS knew them at `at` (which needs a time zone)."""
+def require_zone(at: datetime) -> datetime:
+    """`at` itself, refused (400) without a time zone: a zoneless moment names no instant."""
     if at.tzinfo is None:
         raise ValidationException(detail="`at` needs a time zone, e.g. 2026-01-01T12:00:00Z")
+    return at
+
+
+async def parameters_at(services: Services, device_id: str, at: datetime) -> list[ParameterRow]:
+    """The device's parameters as the ACS knew them at `at` (which needs a time zone)."""
+    require_zone(at)
     return await services.run(History(services.store).parameters_at, device_id, at)
 
 
