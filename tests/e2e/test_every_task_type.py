@@ -45,6 +45,15 @@ class Operator:
             await asyncio.sleep(0.05)
         raise AssertionError(f"task {task_id} did not finish: {task}")
 
+    async def caught_up(self, timeout: float = 10.0) -> None:
+        """Wait until the read model has applied every event stored so far (it lags the
+        sessions)."""
+        deadline = time.monotonic() + timeout
+        while (await self.client.get("/api/status/projections")).json()["lag_events"] > 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the read model did not catch up within {timeout} s")
+            await asyncio.sleep(0.05)
+
     async def status(self, task_id: str) -> str:
         return (await self.client.get(f"/api/tasks/{task_id}")).json()["status"]
 
@@ -149,6 +158,7 @@ async def test_get_rpc_methods_is_stored_on_the_device(operator: Operator) -> No
 async def test_schedule_inform_is_done_by_the_scheduled_session(operator: Operator) -> None:
     task = await operator.task("schedule_inform", delay_seconds=5)
     assert (await operator.cpe.run_session()).rpcs == ["ScheduleInform"]
+    await operator.caught_up()
     assert await operator.status(task["id"]) == "sent"
     log = await operator.cpe.run_session()
     assert "M ScheduleInform" in log.events
@@ -170,7 +180,7 @@ async def test_a_firmware_download_is_done_only_after_transfer_complete(
     log = await operator.cpe.run_session()
     assert log.rpcs == ["Download"]
     assert b"fw-secret" in log.responses[1], "the CPE receives the real password"
-    await asyncio.sleep(0.3)
+    await operator.caught_up()
     assert await operator.status(task["id"]) == "sent"
     log = await operator.cpe.run_session()
     assert {"1 BOOT", "M Download", "7 TRANSFER COMPLETE"} <= set(log.events)
@@ -225,6 +235,7 @@ async def test_cpe_requests_are_answered_and_recorded(operator: Operator) -> Non
     assert answers["AutonomousTransferComplete"] == "AutonomousTransferCompleteResponse"
     assert answers["RequestDownload"] == "RequestDownloadResponse"
     assert answers["GetRPCMethods"] == "GetRPCMethodsResponse"
+    await operator.caught_up()
     events = (await operator.device())["event_count"]
     assert events >= 4
 

@@ -135,7 +135,14 @@ async def test_sigterm_lets_an_open_session_finish_and_refuses_new_ones(
 
     again = AcsServer(database_url).start()
     try:
-        task = httpx.get(f"{again.url}/api/tasks/{task_id}", headers=again.auth_headers)
+        url = f"{again.url}/api/tasks/{task_id}"
+        task = eventually(
+            lambda: (
+                (r := httpx.get(url, headers=again.auth_headers)).status_code == 200
+                and r.json()["status"] == "done"
+                and r
+            )
+        )
         assert task.json()["status"] == "done"
         assert task.json()["result"]["values"][NAME]
         unknown = late.device_id.replace("%", "%25")

@@ -47,8 +47,9 @@ async def test_gzip_iso_8859_1_and_session_timeout_are_understood(acs_server: Ac
     assert second.events == ["2 PERIODIC"]
     path = f"{acs_server.url}/api/devices/{quote(cpe.device_id, safe='')}/parameters"
     values = eventually(
-        lambda: {
-            p["name"]: p["value"] for p in httpx.get(path, headers=acs_server.auth_headers).json()
-        }
+        lambda: (
+            (r := httpx.get(path, headers=acs_server.auth_headers)).status_code == 200
+            and {p["name"]: p["value"] for p in r.json()}
+        )
     )
     assert values[CODE] == "Café"
