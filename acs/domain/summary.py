@@ -14,6 +14,7 @@ _SUFFIXES = {
     ".ManagementServer.PeriodicInformInterval": "periodic_inform_interval",
     ".ExternalIPAddress": "ip_address",
 }
+_ANY_SUFFIX = tuple(_SUFFIXES)
 _ROOTS = ("InternetGatewayDevice.", "Device.")
 
 
@@ -21,8 +22,8 @@ def summarize(parameters: Iterable[ParameterValue]) -> dict[str, str | int | Non
     """Summary fields found among these parameters; absent ones are not in the result."""
     found: dict[str, str | int | None] = {}
     for p in parameters:
-        if not p.name.startswith(_ROOTS):
-            continue
+        if not p.name.endswith(_ANY_SUFFIX) or not p.name.startswith(_ROOTS):
+            continue  # one test of all the suffixes rules out most names at once
         for suffix, field in _SUFFIXES.items():
             if p.name.endswith(suffix) and field not in found:
                 found[field] = p.value

@@ -144,12 +144,8 @@ _TYPES = {
 }
 
 
-def _typed(name: str) -> str:
-    return f"%s::{_TYPES.get(name, 'text')}[]"
-
-
 def _value(name: str, source: str) -> str:
-    """How a column is read from the unnested batch (JSON lists become text arrays)."""
+    """How a column is read from the batch's records (JSON lists become text arrays)."""
     if name in _LISTS:
         return (
             f"CASE WHEN {source}.{name} IS NULL THEN NULL ELSE ARRAY(SELECT "
@@ -158,9 +154,10 @@ def _value(name: str, source: str) -> str:
     return f"{source}.{name}"
 
 
-_SOURCE = (
-    f"unnest({', '.join(_typed(n) for n in ['id', 'aggregate_id', *_FIELDS])}) AS u({_COLUMNS})"
-)
+_RECORD = ", ".join(f"{n} {_TYPES.get(n, 'text')}" for n in ["id", "aggregate_id", *_FIELDS])
+_SOURCE = f"jsonb_to_recordset(%s::jsonb) AS u({_RECORD})"
+"""The batch as one JSON array of its `DeviceChange`s: PostgreSQL parses it far faster than
+psycopg dumps an array per column."""
 
 _KEEP = {
     "first_seen": "LEAST(devices.first_seen, EXCLUDED.first_seen)",
@@ -199,18 +196,13 @@ WHERE d.aggregate_id = u.aggregate_id"""
 says; kept sorted, as the aggregate keeps them, so any batching yields the same array."""
 
 
-def _column(changes: list[DeviceChange], name: str) -> list[Any]:
-    values = [getattr(c, name) for c in changes]
-    return [Jsonb(v) if v is not None else None for v in values] if name in _LISTS else values
-
-
 def flush(cur: psycopg.Cursor[Any], changes: dict[UUID, DeviceChange]) -> None:
     """Write the batch's net changes."""
     informed = [c for c in changes.values() if c.id is not None]
     others = [c for c in changes.values() if c.id is None]
     for statement, batch in ((_UPSERT, informed), (_UPDATE, others)):
         if batch:
-            cur.execute(statement, [_column(batch, n) for n in ["id", "aggregate_id", *_FIELDS]])
+            cur.execute(statement, (msgspec.json.encode(batch).decode(),))
     retagged = [c for c in changes.values() if c.tagged]
     if retagged:
         cur.execute(

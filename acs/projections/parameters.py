@@ -10,6 +10,7 @@ that came before was already dropped by the fold.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import singledispatch
 from typing import Any
@@ -24,8 +25,10 @@ Key = tuple[UUID, str]
 
 
 class Value(msgspec.Struct):
-    """A parameter's latest value in the batch."""
+    """A parameter's latest value in the batch (its fields are the columns `flush` reads)."""
 
+    agg: UUID
+    name: str
     value: str
     type: str
     writable: bool | None
@@ -40,6 +43,19 @@ class Attributes(msgspec.Struct):
     access_list: list[str] | None
 
 
+class HistoryEntry(msgspec.Struct):
+    """One value a parameter took, with what caused it."""
+
+    agg: UUID
+    name: str
+    value: str
+    type: str
+    at: datetime
+    position: int
+    cause: str
+    task_id: str | None
+
+
 class ParameterChanges(msgspec.Struct):
     """The net effect of a batch on the parameter tables."""
 
@@ -47,7 +63,7 @@ class ParameterChanges(msgspec.Struct):
     prunes: list[tuple[UUID, str, list[str]]] = msgspec.field(default_factory=list)
     values: dict[Key, Value] = msgspec.field(default_factory=dict)
     attributes: dict[Key, Attributes] = msgspec.field(default_factory=dict)
-    history: list[tuple[Any, ...]] = msgspec.field(default_factory=list)
+    history: list[HistoryEntry] = msgspec.field(default_factory=list)
 
 
 @singledispatch
@@ -104,12 +120,15 @@ def _values(
     writable: dict[str, bool],
 ) -> None:
     at, aggregate = event.timestamp, event.originator_id
+    values, history = changes.values, changes.history
     for p in event.parameters:
-        key = (aggregate, p.name)
-        known = changes.values.get(key)
-        flag = writable.get(p.name, known.writable if known else None)
-        changes.values[key] = Value(p.value, p.type, flag, at)
-        changes.history.append((aggregate, p.name, p.value, p.type, at, position, cause, task_id))
+        name, value, kind = p.name, p.value, p.type
+        known = values.get((aggregate, name))
+        flag = known.writable if known is not None else None
+        if writable:
+            flag = writable.get(name, flag)
+        values[(aggregate, name)] = Value(aggregate, name, value, kind, flag, at)
+        history.append(HistoryEntry(aggregate, name, value, kind, at, position, cause, task_id))
 
 
 _DEVICES = "JOIN devices d ON d.aggregate_id = u.agg"
@@ -124,9 +143,9 @@ WHERE d.id = t.device_id AND d.aggregate_id = %s AND starts_with(t.name, %s)
 
 _UPSERT = f"""
 INSERT INTO parameters (device_id, name, value, type, writable, updated_at, stale)
-SELECT d.id, u.name, u.value, u.type, u.writable, u.at, u.stale
+SELECT d.id, u.name, u.value, u.type, u.writable, u.updated_at, u.stale
 FROM jsonb_to_recordset(%s::jsonb) AS u(agg uuid, name text, value text, type text,
-    writable boolean, at timestamptz, stale boolean) {_DEVICES}
+    writable boolean, updated_at timestamptz, stale boolean) {_DEVICES}
 ON CONFLICT (device_id, name) DO UPDATE SET
     value = EXCLUDED.value, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at,
     writable = COALESCE(EXCLUDED.writable, parameters.writable), stale = EXCLUDED.stale"""
@@ -154,14 +173,10 @@ def _columns(rows: list[tuple[Any, ...]]) -> list[list[Any]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-_VALUE_KEYS = ("agg", "name", "value", "type", "writable", "at", "stale")
-_HISTORY_KEYS = ("agg", "name", "value", "type", "at", "position", "cause", "task_id")
-
-
-def _records(keys: tuple[str, ...], rows: list[tuple[Any, ...]]) -> tuple[str]:
+def _records(rows: Iterable[msgspec.Struct]) -> tuple[str]:
     """Rows as one JSON array of objects: PostgreSQL parses it far faster than psycopg dumps
     arrays of each column."""
-    return (msgspec.json.encode([dict(zip(keys, row, strict=True)) for row in rows]).decode(),)
+    return (msgspec.json.encode(list(rows)).decode(),)
 
 
 def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
@@ -174,13 +189,9 @@ def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
         for table in ("parameters", "parameter_attributes"):
             cur.execute(_PRUNE.format(table=table), (aggregate, scope, kept))
     if changes.values:
-        rows = [
-            (a, n, v.value, v.type, v.writable, v.updated_at, v.stale)
-            for (a, n), v in changes.values.items()
-        ]
-        cur.execute(_UPSERT, _records(_VALUE_KEYS, rows))
+        cur.execute(_UPSERT, _records(changes.values.values()))
     if changes.history:
-        cur.execute(_HISTORY, _records(_HISTORY_KEYS, changes.history))
+        cur.execute(_HISTORY, _records(changes.history))
     if changes.attributes:
         attributes = [
             (a, n, x.notification, Jsonb(x.access_list) if x.access_list is not None else None)
