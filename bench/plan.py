@@ -26,7 +26,6 @@ class Plan(msgspec.Struct, frozen=True, kw_only=True):
     history_rate: float = 20.0
     catchup_devices: int = 20_000
     catchup_events: int = 10
-    catchup_seconds: float = 30.0
     soak_seconds: float = 600.0
     api_requests: int = 300
     storage_seconds: float = 5.0
@@ -40,7 +39,6 @@ QUICK = Plan(
     fleet_small=10_000,
     fleet_devices=20_000,
     catchup_devices=2_000,
-    catchup_seconds=5.0,
     soak_seconds=20.0,
     api_requests=100,
     storage_seconds=2.0,

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,12 +21,23 @@ from psycopg_pool import ConnectionPool
 
 from acs.adapters.event_store import EVENTS_TABLE, EventStore, Notification
 from acs.adapters.leadership import keep_leading
-from acs.projections import activity, campaigns, counters, devices, parameters, presets, tasks
+from acs.projections import (
+    activity,
+    campaigns,
+    counters,
+    deferred_indexes,
+    devices,
+    parameters,
+    presets,
+    tasks,
+)
 
 log = logging.getLogger(__name__)
 
 TRACKING_NAME = "read_model"
 BATCH = 1000
+REBUILD_BATCH = 5000
+"""A rebuild holds every table anyway: larger batches mean fewer, larger statements."""
 _LOCK_KEY = 0x0AC5_0002
 READ_MODEL_TABLES = (
     "parameter_history",
@@ -62,8 +75,12 @@ class BatchChanges(msgspec.Struct):
     campaigns: campaigns.CampaignChanges = msgspec.field(default_factory=campaigns.CampaignChanges)
 
 
+Folded = tuple[list[Notification], BatchChanges]
+
+
 def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
-    """Fold notifications, in log order, into each read model's net changes (pure)."""
+    """Fold notifications (in log order, or each aggregate's together and in order) into each
+    read model's net changes (pure)."""
     changes = BatchChanges()
     for n in notifications:
         devices.fold(changes.devices, n.event)
@@ -77,6 +94,7 @@ def fold_batch(notifications: Iterable[Notification]) -> BatchChanges:
 
 
 Stage = Callable[[str], None]
+_FIRST_KEY = (UUID(int=0), 0)
 
 
 def flush_batch(
@@ -93,6 +111,7 @@ def flush_batch(
     counters.flush(cur, changes.counters)
     activity.flush(cur, changes.activity)
     campaigns.flush(cur, changes.campaigns)
+    _stage(on_stage, "other tables")
 
 
 def _stage(on_stage: Stage | None, name: str) -> None:
@@ -148,9 +167,9 @@ class ProjectionRunner:
             total += applied
         return total
 
-    def rebuild(self, batch: int = BATCH) -> int:
-        """Drop the read model and replay every event into it, in one transaction."""
-        total = 0
+    def rebuild(self, batch: int = REBUILD_BATCH) -> int:
+        """Drop the read model and replay every event into it, in one transaction; the
+        secondary indexes and foreign keys are made again once, after the last batch."""
         with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             cur.execute(
                 "SELECT 1 FROM projection_tracking WHERE name = %s FOR UPDATE", (TRACKING_NAME,)
@@ -159,9 +178,36 @@ class ProjectionRunner:
             cur.execute(
                 "UPDATE projection_tracking SET position = 0 WHERE name = %s", (TRACKING_NAME,)
             )
-            while applied := self._batch(cur, batch):
-                total += applied
+            set_aside = deferred_indexes.set_aside(cur, READ_MODEL_TABLES)
+            _stage(self.on_stage, "set indexes aside")
+            total = self._replay(cur, batch)
+            deferred_indexes.restore(cur, set_aside)
+            _stage(self.on_stage, "make indexes again")
         return total
+
+    def _replay(self, cur: psycopg.Cursor[tuple[object, ...]], batch: int) -> int:
+        """Apply every event stored so far, read in the event table's key order (each
+        device's events together, so a batch's fold leaves one row write per device and per
+        parameter, however long its history); each batch is read and folded (Python's work,
+        in a thread) while the one before it is written (PostgreSQL's work). Every read model
+        depends only on the order of each aggregate's own events, or sums them."""
+        upto, total = self.store.max_position(), 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-reader") as reader:
+            pending = reader.submit(self._read_folded, _FIRST_KEY, upto, batch)
+            while (folded := pending.result()) is not None:
+                _stage(self.on_stage, "wait for the next batch")
+                notes, changes = folded
+                last = notes[-1].event
+                after = (last.originator_id, last.originator_version)
+                pending = reader.submit(self._read_folded, after, upto, batch)
+                flush_batch(cur, changes, self.on_stage)
+                total += len(notes)
+        cur.execute(_TRACK, (upto, datetime.now(UTC), TRACKING_NAME))
+        return total
+
+    def _read_folded(self, after: tuple[UUID, int], upto: int, batch: int) -> Folded | None:
+        notes = self.store.events_by_aggregate(after, upto, batch)
+        return (notes, fold_batch(notes)) if notes else None
 
     def start(self) -> None:
         """Run in a background thread until `stop()`."""

@@ -20,7 +20,7 @@ from acs.domain.tasks import (
     SetAttributes,
     SetParams,
 )
-from acs.projections.runner import ProjectionRunner
+from acs.projections.runner import READ_MODEL_TABLES, ProjectionRunner
 from tests.support.cpe import SimulatedCpe
 from tests.support.driver import run_session
 
@@ -34,7 +34,15 @@ TABLES = {
     "tasks": "SELECT * FROM tasks ORDER BY id",
     "parameter_attributes": "SELECT * FROM parameter_attributes ORDER BY device_id, name",
     "activity_by_minute": "SELECT * FROM activity_by_minute ORDER BY minute",
+    "metrics_counters": "SELECT * FROM metrics_counters ORDER BY name, labels::text",
 }
+SCHEMA = """
+SELECT 'index', indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index
+WHERE indrelid::regclass::text = ANY(%(tables)s)
+UNION ALL
+SELECT 'constraint', conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid::regclass::text = ANY(%(tables)s)
+ORDER BY 1, 2"""
 
 
 def snapshot(services: Services) -> dict[str, list[Any]]:
@@ -106,6 +114,71 @@ def test_rebuild_yields_the_same_rows_as_the_live_projection(services: Services)
     assert live["parameter_attributes"]
     assert services.projector.rebuild() == services.store.max_position()
     assert snapshot(services) == live
+
+
+def interleaved_history(services: Services, devices: int = 3) -> None:
+    """Devices whose sessions and tasks alternate, so the log interleaves their events."""
+    cpes = [SimulatedCpe("http://127.0.0.1:1/cwmp", serial=f"I{n:04d}") for n in range(devices)]
+    for cpe in cpes:
+        run_session(services.cwmp, cpe)
+    for round_ in range(3):
+        for n, cpe in enumerate(cpes):
+            services.commands.tag(cpe.device_id, f"round:{round_}", "tester")
+            services.commands.queue_task(
+                cpe.device_id, SetParams(values={SSID: f"net-{n}-{round_}"}), "tester"
+            )
+        for cpe in cpes:
+            run_session(services.cwmp, cpe)
+    services.commands.queue_task(cpes[0].device_id, Refresh(path=WLAN), "tester")
+    services.commands.queue_task(cpes[0].device_id, DeleteObjectTask(object=f"{WLAN}1."), "t")
+    run_session(services.cwmp, cpes[0])
+
+
+def test_a_rebuild_in_device_order_equals_the_live_tables_built_in_log_order(
+    services: Services,
+) -> None:
+    interleaved_history(services)
+    while services.projector.run_once(batch=5):
+        pass
+    live = snapshot(services)
+    assert len(live["devices"]) == 3 and len({row[4] for row in live["tasks"]}) == 1
+    assert any(name.startswith(SSID) for _, name, *_ in live["parameter_history"])
+    for size in (1, 4, 1000):
+        assert services.projector.rebuild(batch=size) == services.store.max_position()
+        assert snapshot(services) == live, f"batches of {size}"
+
+
+def schema(services: Services) -> list[Any]:
+    with services.pool.connection() as conn:
+        return conn.execute(SCHEMA, {"tables": list(READ_MODEL_TABLES)}).fetchall()
+
+
+def test_a_rebuild_makes_every_index_and_foreign_key_again(services: Services) -> None:
+    before = schema(services)
+    assert any(kind == "constraint" and "FOREIGN KEY" in text for kind, _, text in before)
+    assert any(kind == "index" and "USING gin" in text for kind, _, text in before)
+    fleet_history(services, devices=1)
+    services.projector.rebuild()
+    assert schema(services) == before
+
+
+def test_a_failed_rebuild_leaves_the_rows_and_the_indexes_as_they_were(
+    services: Services,
+) -> None:
+    fleet_history(services, devices=2)
+    services.projector.catch_up()
+    live, indexes = snapshot(services), schema(services)
+
+    def crash(stage: str) -> None:
+        if stage == "parameters":
+            raise RuntimeError("crash with the indexes set aside and devices written")
+
+    doomed = ProjectionRunner(services.store, services.pool, "unused", on_stage=crash)
+    with pytest.raises(RuntimeError):
+        doomed.rebuild()
+    assert snapshot(services) == live
+    assert schema(services) == indexes
+    assert services.projector.position() == services.store.max_position()
 
 
 def test_the_read_model_does_not_depend_on_how_events_are_batched(services: Services) -> None:
