@@ -32,11 +32,10 @@ def _page(items: list[T], next_after: int | None) -> Response[list[T]]:
     return Response(items, headers=headers)
 
 
-def require_zone(at: datetime) -> datetime:
-    """`at` itself, refused (400) without a time zone: a zoneless moment names no instant."""
+def require_zone(at: datetime) -> None:
+    """Refuse (400) a moment without a time zone: it names no instant."""
     if at.tzinfo is None:
         raise ValidationException(detail="`at` needs a time zone, e.g. 2026-01-01T12:00:00Z")
-    return at
 
 
 async def parameters_at(services: Services, device_id: str, at: datetime) -> list[ParameterRow]:
