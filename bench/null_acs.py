@@ -1,5 +1,6 @@
-"""The null ACS: the ACS's HTTP stack (uvicorn + Litestar, N workers, the same thread hop and
-codec) answering Inform with InformResponse and the empty POST with 204, storing nothing.
+"""The null ACS: the ACS's HTTP stack (uvicorn + Litestar, N workers, `/cwmp` as a plain ASGI
+handler, the same thread hop and codec) answering Inform with InformResponse and the empty
+POST with 204, storing nothing.
 
 It is the ceiling the real ACS could reach on this machine if persistence were free:
 `python bench/null_acs.py --port P --workers 2`.
@@ -16,9 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, post
-from litestar.datastructures import Cookie
-from litestar.response import Response
+from litestar import Litestar, asgi
+from litestar.types import Receive, Scope, Send
 
 from acs.domain import session as machine
 from acs.domain.codec import decode, encode
@@ -43,14 +43,23 @@ def create_app() -> Litestar:
     """The null ACS as an ASGI application (a uvicorn factory)."""
     executor = ThreadPoolExecutor(max_workers=POOL_SIZE, thread_name_prefix="null-acs")
 
-    @post("/cwmp", status_code=200)
-    async def cwmp(request: Request[Any, Any, Any]) -> Response[bytes]:
-        body = await request.body()
+    @asgi("/cwmp", copy_scope=False)
+    async def cwmp(scope: Scope, receive: Receive, send: Send) -> None:
+        chunks = []
+        while True:
+            message: Any = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
         loop = asyncio.get_running_loop()
-        status, reply, session = await loop.run_in_executor(executor, handle, body)
-        cookies = [Cookie(key=COOKIE, value=session, httponly=True, path="/")] if session else []
-        media = "text/xml" if reply else None
-        return Response(reply, status_code=status, media_type=media, cookies=cookies)
+        status, reply, session = await loop.run_in_executor(executor, handle, b"".join(chunks))
+        headers = [(b"content-length", str(len(reply)).encode())] if status != 204 else []
+        if session:
+            headers.append((b"set-cookie", f"{COOKIE}={session}; HttpOnly; Path=/".encode()))
+        if reply:
+            headers.append((b"content-type", b"text/xml; charset=utf-8"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": reply})
 
     return Litestar(route_handlers=[cwmp], on_shutdown=[executor.shutdown])
 

@@ -264,7 +264,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            cwmp_endpoint,
+            cwmp_endpoint(lambda: holder["services"], drain, settings.max_body_bytes),
             upload_endpoint,
             DeviceController,
             CwmpCredentialController,

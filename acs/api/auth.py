@@ -18,7 +18,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.exceptions.responses import create_exception_response
 from litestar.handlers import BaseRouteHandler
 from litestar.openapi.spec import Components, SecurityRequirement, SecurityScheme
-from litestar.routes import HTTPRoute
+from litestar.routes import ASGIRoute, HTTPRoute
 
 from acs.api.services import Services
 from acs.application.access import Credential
@@ -159,4 +159,7 @@ def check_rules(app: Litestar) -> None:
     for route in app.routes:
         if isinstance(route, HTTPRoute):
             for method in route.methods:
+                required_role(method, route.path_format)
+        elif isinstance(route, ASGIRoute):  # a plain ASGI handler names its methods in `opt`
+            for method in route.route_handler.opt.get("http_methods", ()):
                 required_role(method, route.path_format)

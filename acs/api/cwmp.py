@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
+from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
-from litestar import HttpMethod, Request, post, route
-from litestar.datastructures import Cookie
-from litestar.exceptions import HTTPException
-from litestar.response import Response
+from litestar import HttpMethod, Request, asgi, route
+from litestar.exceptions import ClientException, HTTPException, MethodNotAllowedException
+from litestar.handlers import ASGIRouteHandler
+from litestar.types import Receive, Scope, Send
 
 from acs.adapters.drain import Drain
 from acs.api.metrics import CWMP_AUTH_FAILURES
@@ -18,6 +20,7 @@ from acs.api.services import Services
 from acs.application.cwmp import Exchange, Reply
 from acs.application.cwmp_auth import RequestAuth
 from acs.application.uploads import UPLOAD_PATH
+from acs.domain.text import NUL_DETAIL
 
 COOKIE = "acs_session"
 _XML = "text/xml"
@@ -59,45 +62,93 @@ def inflate(body: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-def to_response(reply: Reply) -> Response[bytes]:
-    """The HTTP response for a session step."""
-    headers = dict(reply.headers)
+_COOKIE_ATTRIBUTES = b"; HttpOnly; Path=/; SameSite=lax"
+_XML_TYPE = (b"content-type", b"text/xml; charset=utf-8")
+_ALLOW = "POST, OPTIONS"
+
+
+def response_head(reply: Reply) -> list[tuple[bytes, bytes]]:
+    """The headers of the HTTP response to a session step (the server adds date and
+    server; the security headers middleware adds its own)."""
+    head = [(name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in reply.headers.items()]  # fmt: skip
     if reply.retry_after:
-        headers["Retry-After"] = str(reply.retry_after)
-    cookies = []
+        head.append((b"retry-after", str(reply.retry_after).encode()))
     if reply.session_id and not reply.end_session:
-        cookies.append(Cookie(key=COOKIE, value=reply.session_id, httponly=True, path="/"))
-    media = _XML if reply.body else None
-    return Response(
-        reply.body, status_code=reply.status, media_type=media, headers=headers, cookies=cookies
-    )
+        head.append((b"set-cookie", f"{COOKIE}={reply.session_id}".encode() + _COOKIE_ATTRIBUTES))
+    if reply.body:
+        head.append(_XML_TYPE)
+    if reply.status not in (204, 304):
+        head.append((b"content-length", str(len(reply.body)).encode()))
+    return head
 
 
-@post("/cwmp", status_code=200, include_in_schema=False)
-async def cwmp_endpoint(
-    request: Request[Any, Any, Any], services: Services, drain: Drain
-) -> Response[bytes]:
-    """One CPE request of a CWMP session; a stopping worker opens no new one."""
-    limit = services.settings.max_body_bytes
-    body = inflate(await request.body(), request.headers.get("content-encoding", ""), limit)
-    exchange = Exchange(
-        body=body,
-        session_id=session_cookie(request.headers.get("cookie", "")),
-        source_ip=request.client.host if request.client else "",
-        charset=charset_of(request.headers.get("content-type", "")),
-        base_url=services.settings.public_url or str(request.base_url),
-        auth=request_auth(request),
-        draining=drain.draining,
-    )
-    reply = await services.run(services.cwmp.handle, exchange)
-    if reply.session_id:
-        drain.served(reply.session_id, ended=reply.end_session,
-                     idle_timeout=services.settings.session_timeout)  # fmt: skip
-    if reply.auth_failure:
-        CWMP_AUTH_FAILURES.labels(reply.auth_failure).inc()
-    if reply.delay:
-        await asyncio.sleep(reply.delay)
-    return to_response(reply)
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body, refusing more than `limit` bytes (413): at once when its
+    Content-Length says so, else as soon as that many have come."""
+    declared = next((v for k, v in scope["headers"] if k == b"content-length"), b"")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status_code=413)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientException(detail="client disconnected")
+        chunk = cast("bytes", message.get("body", b""))
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(status_code=413)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def cwmp_endpoint(
+    services_of: Callable[[], Services], drain: Drain, max_body: int
+) -> ASGIRouteHandler:
+    """`/cwmp` as a plain ASGI handler. Every CPE request of every session comes here, so
+    it skips the parts of a Litestar handler it has no use for (parameter parsing,
+    dependency injection, response objects), which cost more CPU than the session step
+    itself. The app's guard, middlewares and exception handlers still apply. Its `opt`
+    says what a Litestar handler's attributes would: the methods and the body limit."""
+
+    @asgi("/cwmp", copy_scope=False, opt={"http_methods": {"POST"}, "max_body": max_body})
+    async def cwmp(scope: Scope, receive: Receive, send: Send) -> None:
+        """One CPE request of a CWMP session; a stopping worker opens no new one."""
+        method = scope.get("method")
+        if method == "OPTIONS":
+            await _send(send, 204, [(b"allow", _ALLOW.encode())], b"")
+            return
+        if method != "POST":
+            raise MethodNotAllowedException(headers={"Allow": _ALLOW})
+        if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+            raise ClientException(detail=NUL_DETAIL)
+        services = services_of()
+        request: Request[Any, Any, Any] = Request(scope)
+        headers = request.headers
+        body = await read_body(scope, receive, max_body)
+        body = inflate(body, headers.get("content-encoding", ""), max_body)
+        exchange = Exchange(
+            body=body,
+            session_id=session_cookie(headers.get("cookie", "")),
+            source_ip=request.client.host if request.client else "",
+            charset=charset_of(headers.get("content-type", "")),
+            base_url=services.settings.public_url or str(request.base_url),
+            auth=request_auth(request),
+            draining=drain.draining,
+        )
+        reply = await services.run(services.cwmp.handle, exchange)
+        if reply.session_id:
+            drain.served(reply.session_id, ended=reply.end_session,
+                         idle_timeout=services.settings.session_timeout)  # fmt: skip
+        if reply.auth_failure:
+            CWMP_AUTH_FAILURES.labels(reply.auth_failure).inc()
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        await _send(send, reply.status, response_head(reply), reply.body)
+
+    return cwmp
 
 
 def request_auth(request: Request[Any, Any, Any]) -> RequestAuth:
@@ -109,6 +160,11 @@ def request_auth(request: Request[Any, Any, Any]) -> RequestAuth:
         path=request.scope["path"],
         secure=request.scope.get("scheme") == "https",
     )
+
+
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 @route(

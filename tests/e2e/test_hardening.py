@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from litestar.routes import HTTPRoute
+from litestar.routes import ASGIRoute, HTTPRoute
 
 from acs.adapters.settings import Settings
 from acs.api.app import create_app
@@ -73,6 +73,9 @@ def body_routes() -> list[tuple[str, str, int, bool]]:
     app = create_app(Settings(max_body_bytes=MAX_BODY, max_file_bytes=MAX_FILE), "unused")
     found = []
     for route in app.routes:
+        if isinstance(route, ASGIRoute):  # the handler says what it takes in its `opt`
+            opt = route.route_handler.opt
+            found += [(m, route.path, opt["max_body"], True) for m in opt["http_methods"]]
         if not isinstance(route, HTTPRoute):
             continue
         path = route.path
