@@ -138,10 +138,24 @@ def _once(method: F) -> F:
     return cast(F, getattr(method, "__wrapped__", method))
 
 
+_APPEND = "SELECT notification_id FROM acs_append_events(%s)"
+"""Lock, notify, insert and commit in one statement (migration 0016)."""
+
+
 class _EventRecorder(PostgresApplicationRecorder):
     """The event table's recorder; each call is tried once."""
 
-    insert_events = _once(PostgresApplicationRecorder.insert_events)
+    def insert_events(self, stored_events: Sequence[StoredEvent], **_: Any) -> Sequence[int]:
+        """Append events in one autocommit statement, so in one round trip; their
+        positions in the notification log come back once the commit is durable."""
+        rows = [
+            self.construct_pg_stored_event(e.originator_id, e.originator_version, e.topic, e.state)
+            for e in stored_events
+        ]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(_APPEND, (rows,), prepare=True)
+            return [row["notification_id"] for row in curs.fetchall()]
+
     select_events = _once(PostgresApplicationRecorder.select_events)
     select_notifications = _once(PostgresApplicationRecorder.select_notifications)
     max_notification_id = _once(PostgresApplicationRecorder.max_notification_id)

@@ -5,14 +5,22 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
-from acs.adapters.event_store import LOAD_PAGE, SNAPSHOT_EVERY, ConcurrencyError, EventStore
+from acs.adapters.event_store import (
+    LOAD_PAGE,
+    SNAPSHOT_EVERY,
+    ConcurrencyError,
+    EventStore,
+    datastore_for,
+)
 from acs.api.services import Services
 from acs.application.devices import decide_and_append
 from acs.domain.decide import queue_task, receive_inform
-from acs.domain.device import project
+from acs.domain.device import Device, project
 from acs.domain.device_id import aggregate_id
+from acs.domain.events import DeviceEvent
 from acs.domain.messages import DeviceIdStruct, EventStruct, Inform, ParameterValue
 from acs.domain.tasks import GetParams
 
@@ -116,3 +124,67 @@ def test_a_history_longer_than_a_load_page_loads_whole(services: Services) -> No
     assert store.load(aggregate) == device, "a stale cached state is brought up to date"
     store.cache.drop(aggregate)
     assert store.load(aggregate) == device, "a fresh load reads every page"
+
+
+def inform_events(device: Device | None, serial: str, session: str) -> list[DeviceEvent]:
+    """The events of an Inform from the device `serial` (registering it if new)."""
+    public = f"00AABB-Box-{serial}"
+    inform = msgspec.structs.replace(
+        INFORM, device_id=DeviceIdStruct("Acme", "00AABB", "Box", serial)
+    )
+    return receive_inform(device, inform, aggregate=aggregate_id(public), public_id=public,
+                          source_ip="127.0.0.1", session_id=session, cwmp_version="V1_0",
+                          at=T0)  # fmt: skip
+
+
+def test_one_append_of_several_devices_returns_each_events_position_in_order(
+    services: Services,
+) -> None:
+    store = services.store
+    batch = [e for serial in ("S1", "S2", "S3") for e in inform_events(None, serial, "s")]
+    positions = store.append(batch)
+    assert positions == sorted(positions) and len(set(positions)) == len(batch)
+    logged = store.notifications(positions[0] - 1, len(batch))
+    assert [n.position for n in logged] == positions
+    assert [n.event for n in logged] == batch
+
+
+def test_a_reader_tailing_the_log_while_workers_append_misses_nothing(
+    services: Services, database_url: str
+) -> None:
+    """Positions become visible in commit order, so a reader that only asks for what comes
+    after the last position it saw never skips an event committed later, however many
+    workers (each with its own event store and group commit) append at once."""
+    store, writers, rounds = services.store, 6, 40
+    done = threading.Event()
+    seen: list[int] = []
+
+    def write(serial: str) -> None:
+        worker = EventStore(datastore_for(database_url, pool_size=2))
+        try:
+            for i in range(rounds):
+                decide_and_append(worker, f"00AABB-Box-{serial}",
+                                  lambda d, i=i: inform_events(d, serial, f"s{i}"))  # fmt: skip
+        finally:
+            worker.close()
+
+    def tail() -> None:
+        while True:
+            finished = done.is_set()
+            page = store.notifications(seen[-1] if seen else 0, 100)
+            seen.extend(n.position for n in page)
+            if finished and not page:
+                return
+
+    reader = threading.Thread(target=tail)
+    reader.start()
+    threads = [threading.Thread(target=write, args=(f"W{w}",)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    reader.join(timeout=30)
+    stored = store.max_position()
+    assert stored >= writers * rounds, "every Inform recorded"
+    assert seen == list(range(1, stored + 1)), "each position once, in order, none skipped"
