@@ -44,6 +44,8 @@ SCAN = 1000
 LANES = 4
 """Webhooks delivered to at the same time."""
 _LOCK_KEY = 0x0AC5_0009
+PACE = 0.1
+"""Least seconds between two looks for due webhooks (each append notifies)."""
 Post = Callable[[str, bytes, dict[str, str], float], PostResult]
 
 
@@ -182,6 +184,7 @@ class WebhookDelivery:
             self._stop,
             label="webhook delivery",
             work=self._dispatch,
+            pace=PACE,
         )
 
     def _dispatch(self) -> None:

@@ -39,6 +39,9 @@ BATCH = 1000
 REBUILD_BATCH = 5000
 """A rebuild holds every table anyway: larger batches mean fewer, larger statements."""
 _LOCK_KEY = 0x0AC5_0002
+PACE = 0.05
+"""Least seconds between two catch-ups: under load one takes the events of many appends
+(fewer, larger transactions) for at most this much more projection lag."""
 READ_MODEL_TABLES = (
     "parameter_history",
     "parameter_attributes",
@@ -229,4 +232,5 @@ class ProjectionRunner:
             self._stop,
             label="projection runner",
             work=self.catch_up,
+            pace=PACE,
         )
