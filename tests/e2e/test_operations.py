@@ -19,6 +19,14 @@ NAME = "InternetGatewayDevice.DeviceInfo.SoftwareVersion"
 
 
 def ready(server: AcsServer) -> httpx.Response:
+    """`/ready`, asked again when the connection was closed unanswered: a worker that has
+    no session left stops at once, and a connection it had accepted but not yet read is
+    closed with it (a load balancer retries such a request on another worker)."""
+    for _ in range(3):
+        try:
+            return httpx.get(f"{server.url}/ready", timeout=10)
+        except httpx.RemoteProtocolError:
+            continue
     return httpx.get(f"{server.url}/ready", timeout=10)
 
 

@@ -109,9 +109,13 @@ def test_a_database_error_reaches_every_caller_of_the_batch() -> None:
 
 def test_while_the_database_is_unavailable_every_waiting_append_fails_at_once() -> None:
     calls: list[int] = []
+    entered: list[int] = []
 
     def down(rows: Sequence[StoredEvent]) -> list[int]:
         calls.append(len(rows))
+        deadline = time.monotonic() + 5
+        while len(entered) < 10 and time.monotonic() < deadline:  # all of them waiting
+            time.sleep(0.01)
         time.sleep(0.2)  # a pool's timeout, shortened
         raise OperationalError("couldn't get a connection after 0.20 sec")
 
@@ -119,16 +123,16 @@ def test_while_the_database_is_unavailable_every_waiting_append_fails_at_once() 
     failures: list[BaseException] = []
 
     def append() -> None:
+        entered.append(1)
         try:
             committer.submit([row(uuid4(), 1)])
         except OperationalError as exc:
             failures.append(exc)
 
     threads = [threading.Thread(target=append) for _ in range(10)]
-    started = time.monotonic()
     for t in threads:
         t.start()
-        time.sleep(0.01)
+    started = time.monotonic()
     for t in threads:
         t.join(timeout=5)
     assert len(failures) == 10
