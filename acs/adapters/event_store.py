@@ -215,7 +215,7 @@ class EventStore:
         self.datastore = datastore
         self.events = _EventRecorder(datastore, events_table_name=EVENTS_TABLE)
         self.snapshots = _SnapshotRecorder(datastore, events_table_name=SNAPSHOTS_TABLE)
-        self.cache = cache or StateCache(0)
+        self.cache = cache if cache is not None else StateCache(0)
         self.committer = GroupCommitter(self.events.insert_events)
 
     def load(self, aggregate: UUID) -> Device | None:

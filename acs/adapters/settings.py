@@ -38,6 +38,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ACS_CONNECTION_REQUEST_TIMEOUT: seconds to wait for a CPE's connection-request answer."""
     state_cache_size: int = 10000
     """ACS_STATE_CACHE_SIZE: device states each worker keeps in memory (0: none)."""
+    state_cache_parameters: int = 200_000
+    """ACS_STATE_CACHE_PARAMETERS: parameters those cached states may hold in all (about
+    250 bytes each: 200,000 is about 50 MB per worker); the least recently used states
+    go first."""
     transfer_timeout: float = 3600.0
     """ACS_TRANSFER_TIMEOUT: seconds a download or upload may take before its task faults."""
     task_expiry: float | None = None
@@ -117,6 +121,7 @@ _ENV = {
     "transfer_timeout": "ACS_TRANSFER_TIMEOUT",
     "task_expiry": "ACS_TASK_EXPIRY",
     "state_cache_size": "ACS_STATE_CACHE_SIZE",
+    "state_cache_parameters": "ACS_STATE_CACHE_PARAMETERS",
     "max_file_bytes": "ACS_MAX_FILE_BYTES",
     "campaign_interval": "ACS_CAMPAIGN_INTERVAL",
     "webhook_retry_base": "ACS_WEBHOOK_RETRY_BASE",

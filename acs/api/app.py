@@ -102,7 +102,9 @@ def build_services(settings: Settings, url: str) -> Services:
     url = bounded(url, timeout)
     pool = open_pool(url, max_size=size, timeout=timeout, name="acs")
     datastore = datastore_for(url, pool_size=size, timeout=timeout)
-    store = EventStore(datastore, StateCache(settings.state_cache_size))
+    store = EventStore(
+        datastore, StateCache(settings.state_cache_size, settings.state_cache_parameters)
+    )
     keys = secret_keys(settings.secret_key, pool)
     box, links = SecretBox(keys), UploadLinks(*keys)
     sessions = SessionStore(pool, settings.session_timeout)

@@ -188,3 +188,13 @@ def test_a_reader_tailing_the_log_while_workers_append_misses_nothing(
     stored = store.max_position()
     assert stored >= writers * rounds, "every Inform recorded"
     assert seen == list(range(1, stored + 1)), "each position once, in order, none skipped"
+
+
+def test_a_worker_keeps_the_states_it_loads_and_appends(services: Services) -> None:
+    """The store uses the cache it was built with, even while that cache is empty."""
+    aggregate = aggregate_id(PUBLIC)
+    assert len(services.store.cache) == 0
+    register(services.store)
+    assert services.store.cache.get(aggregate) == project(
+        None, services.store.load_events(aggregate)
+    )
