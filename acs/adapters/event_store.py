@@ -35,10 +35,12 @@ log = logging.getLogger(__name__)
 EVENTS_TABLE = "device_events"
 SNAPSHOTS_TABLE = "device_snapshots"
 SNAPSHOT_TOPIC = "Device.v2"
-SNAPSHOT_EVERY = 10
+SNAPSHOT_EVERY = 50
 """Events between two snapshots of a device's state. Only the latest snapshot of a device is
 kept, so snapshots cost storage per device, not per event, and a load that misses the cache
-decodes at most this many events after the snapshot."""
+decodes at most this many events after the snapshot. Most loads hit the worker's cache, so
+a snapshot (a write of the whole state, and the removal of the one before) pays off only
+every few dozen events."""
 
 _PRUNE_SNAPSHOTS = f"""DELETE FROM {SNAPSHOTS_TABLE}
 WHERE originator_id = %s AND originator_version < %s"""
