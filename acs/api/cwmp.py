@@ -23,7 +23,6 @@ from acs.application.uploads import UPLOAD_PATH
 from acs.domain.text import NUL_DETAIL
 
 COOKIE = "acs_session"
-_XML = "text/xml"
 
 
 def session_cookie(header: str) -> str | None:
