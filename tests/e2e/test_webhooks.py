@@ -113,6 +113,7 @@ async def test_a_receiver_down_for_a_while_gets_every_event_in_order_after_a_res
             everything = {p for p, _, _ in expected}
             eventually(lambda: everything <= {e["id"] for e in receiver.events()}, timeout=30)
             eventually(lambda: pending(api, hook["id"]) == 0)
+            eventually(lambda: pending(api, only_tasks["id"]) == 0, timeout=30)
     finally:
         second.stop()
         receiver.stop()
