@@ -15,16 +15,18 @@ import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 
+from acs.api.cwmp import read_body
 from acs.domain import session as machine
 from acs.domain.codec import decode, encode
 from acs.domain.messages import Inform
 
 COOKIE = "acs_session"
+MAX_BODY = 4 * 1024 * 1024
+"""The ACS's default `ACS_MAX_BODY_BYTES`."""
 POOL_SIZE = int(os.environ.get("ACS_DB_POOL_SIZE", "16"))
 """Threads for blocking calls per worker, as the ACS's `ACS_DB_POOL_SIZE`."""
 
@@ -45,14 +47,9 @@ def create_app() -> Litestar:
 
     @asgi("/cwmp", copy_scope=False)
     async def cwmp(scope: Scope, receive: Receive, send: Send) -> None:
-        chunks = []
-        while True:
-            message: Any = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+        body = await read_body(scope, receive, MAX_BODY)
         loop = asyncio.get_running_loop()
-        status, reply, session = await loop.run_in_executor(executor, handle, b"".join(chunks))
+        status, reply, session = await loop.run_in_executor(executor, handle, body)
         headers = [(b"content-length", str(len(reply)).encode())] if status != 204 else []
         if session:
             headers.append((b"set-cookie", f"{COOKIE}={session}; HttpOnly; Path=/".encode()))

@@ -6,7 +6,6 @@ import asyncio
 import zlib
 from collections.abc import Callable
 from typing import Any, cast
-from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
 from litestar import HttpMethod, Request, asgi, route
@@ -17,6 +16,7 @@ from litestar.types import Receive, Scope, Send
 from acs.adapters.drain import Drain
 from acs.api.metrics import CWMP_AUTH_FAILURES
 from acs.api.services import Services
+from acs.api.text_guard import nul_in_address
 from acs.application.cwmp import Exchange, Reply
 from acs.application.cwmp_auth import RequestAuth
 from acs.application.uploads import UPLOAD_PATH
@@ -121,7 +121,7 @@ def cwmp_endpoint(
             return
         if method != "POST":
             raise MethodNotAllowedException(headers={"Allow": _ALLOW})
-        if b"\x00" in unquote_to_bytes(scope.get("query_string", b"")):
+        if nul_in_address(scope):  # the app's `refuse_nul` hook does not run for ASGI handlers
             raise ClientException(detail=NUL_DETAIL)
         services = services_of()
         request: Request[Any, Any, Any] = Request(scope)

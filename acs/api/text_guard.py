@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import Request, Response
+from litestar.types import Scope
 
 from acs.domain.text import NUL_DETAIL, holds_nul
 
@@ -44,11 +45,15 @@ async def _body_holds_nul(request: Request[Any, Any, Any]) -> bool:
     return json_holds_nul(await request.body())
 
 
+def nul_in_address(scope: Scope) -> bool:
+    """Whether the request's path or query holds a NUL (percent-encoded or not)."""
+    query: bytes = scope.get("query_string", b"")
+    return "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(query)
+
+
 async def refuse_nul(request: Request[Any, Any, Any]) -> Response[dict[str, object]] | None:
     """A 400 for a request with a NUL in its path, query or text body; None lets it go on."""
-    found = "\x00" in request.scope["path"] or b"\x00" in unquote_to_bytes(
-        request.scope.get("query_string", b"")
-    )
+    found = nul_in_address(request.scope)
     if not found and request.scope.get("path_template") not in RAW_BODY_ROUTES:
         found = await _body_holds_nul(request)
     if not found:
