@@ -19,6 +19,7 @@ from pathlib import Path
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 
+from acs.adapters.collector import settle
 from acs.api.cwmp import read_body
 from acs.domain import session as machine
 from acs.domain.codec import decode, encode
@@ -58,7 +59,7 @@ def create_app() -> Litestar:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": reply})
 
-    return Litestar(route_handlers=[cwmp], on_shutdown=[executor.shutdown])
+    return Litestar(route_handlers=[cwmp], on_startup=[settle], on_shutdown=[executor.shutdown])
 
 
 def main(argv: list[str] | None = None) -> None:

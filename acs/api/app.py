@@ -21,6 +21,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from acs.adapters import drain as worker_drain
 from acs.adapters import logs
 from acs.adapters.access_store import AccessStore
+from acs.adapters.collector import settle
 from acs.adapters.database import UNAVAILABLE, bounded, open_pool, unavailable
 from acs.adapters.event_store import ConcurrencyError, EventStore, datastore_for
 from acs.adapters.file_store import FileStore
@@ -313,7 +314,7 @@ def create_app(
             "actor": Provide(actor_of, sync_to_thread=False),
             "drain": Provide(lambda: drain, sync_to_thread=False),
         },
-        on_startup=[startup, start_driver],
+        on_startup=[startup, start_driver, settle],
         on_shutdown=[stop_driver, shutdown],
         exception_handlers={
             DeviceNotFoundError: _not_found,

@@ -15,6 +15,7 @@ from typing import Any, Final, cast
 
 import httpx
 
+from acs.adapters.collector import settle
 from acs.loadgen.config import SimulationConfig
 from acs.loadgen.cwmp_session import SessionResult, run_session
 from acs.loadgen.datamodel import DataModel, load
@@ -235,7 +236,9 @@ def simulate(config: SimulationConfig) -> int:
 
 async def _execute(config: SimulationConfig, model: DataModel) -> dict[str, Any]:
     """Build the run inside the event loop and execute it."""
-    return await Run(config, model).execute()
+    run = Run(config, model)
+    settle()
+    return await run.execute()
 
 
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
