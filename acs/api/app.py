@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.openapi import OpenAPIConfig
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ASGIApp
 
 from acs.adapters import drain as worker_drain
 from acs.adapters import logs
@@ -56,6 +57,7 @@ from acs.api.client_cert import require_client_certificate
 from acs.api.credentials import KeyController, UserController
 from acs.api.cwmp import cwmp_endpoint, upload_endpoint
 from acs.api.cwmp_credentials import CwmpCredentialController
+from acs.api.cwmp_route import with_cwmp_route
 from acs.api.dashboard import login, login_form, logout
 from acs.api.devices import DeviceController, get_projection_status, get_stats, get_task
 from acs.api.files import FileController
@@ -350,11 +352,12 @@ def create_app(
     return app
 
 
-def app_from_env() -> Litestar:
-    """Factory for `uvicorn --factory`: settings from the environment, migrations applied."""
+def app_from_env() -> ASGIApp:
+    """Factory for `uvicorn --factory`: settings from the environment, migrations applied;
+    `/cwmp` served in front of the router (`with_cwmp_route`)."""
     settings = settings_from_env()
     logs.configure(settings.log_format, logs.log_level())
     if not settings.database_url:
         raise SystemExit("ACS_DATABASE_URL is not set (acs serve sets it for its workers)")
     migrate(settings.database_url)
-    return create_app(settings, settings.database_url)
+    return with_cwmp_route(create_app(settings, settings.database_url))

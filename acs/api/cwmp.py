@@ -23,6 +23,8 @@ from acs.application.uploads import UPLOAD_PATH
 from acs.domain.text import NUL_DETAIL
 
 COOKIE = "acs_session"
+CWMP_PATH = "/cwmp"
+"""Where CPEs send their sessions (the ACS URL's path)."""
 
 
 def session_cookie(header: str) -> str | None:
@@ -112,7 +114,7 @@ def cwmp_endpoint(
     itself. The app's guard, middlewares and exception handlers still apply. Its `opt`
     says what a Litestar handler's attributes would: the methods and the body limit."""
 
-    @asgi("/cwmp", copy_scope=False, opt={"http_methods": {"POST"}, "max_body": max_body})
+    @asgi(CWMP_PATH, copy_scope=False, opt={"http_methods": {"POST"}, "max_body": max_body})
     async def cwmp(scope: Scope, receive: Receive, send: Send) -> None:
         """One CPE request of a CWMP session; a stopping worker opens no new one."""
         method = scope.get("method")
