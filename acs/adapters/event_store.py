@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
 
 import msgspec
@@ -175,23 +176,53 @@ LOAD_PAGE = 1000
 planner on the primary key's index: without it, a device holding a large share of the
 table's events gets a sequential scan, whose cost grows with the whole store."""
 
-_LOAD = f"""
-WITH snap AS (
+_SNAPSHOT_CTE = f"""snap AS (
     SELECT originator_version, topic, state FROM {SNAPSHOTS_TABLE}
-    WHERE originator_id = %(id)s ORDER BY originator_version DESC LIMIT 1)
-SELECT originator_version, topic, state FROM snap
+    WHERE originator_id = %(id)s ORDER BY originator_version DESC LIMIT 1)"""
+
+_FROM_SNAPSHOT = f"""SELECT originator_version, topic, state FROM snap
 UNION ALL
 SELECT originator_version, topic, state FROM (
     SELECT originator_version, topic, state FROM {EVENTS_TABLE}
     WHERE originator_id = %(id)s
         AND originator_version > COALESCE((SELECT originator_version FROM snap), 0)
     ORDER BY originator_version LIMIT {LOAD_PAGE}) AS after_snapshot"""
+
+_AFTER_VERSION = f"""SELECT originator_version, topic, state FROM (
+    SELECT originator_version, topic, state FROM {EVENTS_TABLE}
+    WHERE originator_id = %(id)s AND originator_version > %(version)s
+    ORDER BY originator_version LIMIT {LOAD_PAGE}) AS after_version"""
+
+_LOAD = f"WITH {_SNAPSHOT_CTE}\n{_FROM_SNAPSHOT}"
 """A device's latest snapshot (first row, if any) and the first page of events after it,
 in one query."""
 
-_EVENTS_AFTER = f"""SELECT originator_version, topic, state FROM {EVENTS_TABLE}
-WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version
-LIMIT {LOAD_PAGE}"""
+_EVENTS_AFTER = _AFTER_VERSION
+"""A page of a device's events after a version (the cached state's)."""
+
+RIDER_TOPIC = "rider"
+
+
+class Rider(NamedTuple):
+    """A statement that travels with a device's load, in the same query (one round trip
+    instead of two): `sql` returns one bytea column, `params` are its named parameters
+    (none named `id` or `version`, which the load uses)."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+@functools.cache
+def _riding(rider: str, cached: bool) -> str:
+    """The load query with a rider: the rider's statement runs first, once (a data-modifying
+    one too), and its value comes back as a row of its own, topic `rider`."""
+    ctes = f"rider AS MATERIALIZED ({rider})" + ("" if cached else f", {_SNAPSHOT_CTE}")
+    head = (
+        f"SELECT NULL::bigint AS originator_version, '{RIDER_TOPIC}' AS topic,"
+        " (SELECT * FROM rider LIMIT 1) AS state"
+    )
+    return f"WITH {ctes}\n{head}\nUNION ALL\n{_AFTER_VERSION if cached else _FROM_SNAPSHOT}"
+
 
 _EVENTS_PAGE = f"""SELECT originator_version, notification_id, topic, state FROM {EVENTS_TABLE}
 WHERE originator_id = %s AND originator_version > %s ORDER BY originator_version LIMIT %s"""
@@ -223,27 +254,44 @@ class EventStore:
     def load(self, aggregate: UUID) -> Device | None:
         """The device's current state in one query: the cached state or latest snapshot,
         brought up to date with the events after it."""
+        return self._load(aggregate, None)[0]
+
+    def load_riding(self, aggregate: UUID, rider: Rider) -> tuple[Device | None, bytes | None]:
+        """The device's current state, as `load`, and the value of a statement run in the
+        same query (None when it returned no row)."""
+        return self._load(aggregate, rider)
+
+    def _load(self, aggregate: UUID, rider: Rider | None) -> tuple[Device | None, bytes | None]:
         cached = self.cache.get(aggregate)
+        params: dict[str, Any] = {"id": aggregate}
+        if cached is not None:
+            params["version"] = cached.version
+        if rider is None:
+            query = _LOAD if cached is None else _EVENTS_AFTER
+        else:
+            query, params = _riding(rider.sql, cached is not None), {**rider.params, **params}
         with self.datastore.get_connection() as conn, conn.cursor() as cur:
-            if cached is not None:
-                state = project(cached, self._events_after(cur, aggregate, cached.version))
-            else:
-                rows = cur.execute(_LOAD, {"id": aggregate}, prepare=True).fetchall()
-                snapshot = rows.pop(0) if rows and rows[0]["topic"] == SNAPSHOT_TOPIC else None
-                events = [_event(aggregate, r) for r in rows]
-                if len(rows) == LOAD_PAGE:
-                    events += self._events_after(cur, aggregate, events[-1].originator_version)
-                state = self._fold(aggregate, snapshot, events)
+            rows = cur.execute(query, params, prepare=True).fetchall()
+            value = _ride_off(rows) if rider is not None else None
+            snapshot = rows.pop(0) if rows and rows[0]["topic"] == SNAPSHOT_TOPIC else None
+            events = [_event(aggregate, r) for r in rows]
+            if len(rows) == LOAD_PAGE:
+                events += self._events_after(cur, aggregate, events[-1].originator_version)
+        if cached is not None:
+            state = project(cached, events)
+        else:
+            state = self._fold(aggregate, snapshot, events)
         if state is not None:
             self.cache.put(state)
-        return state
+        return state, None if value is None else bytes(value)
 
     @staticmethod
     def _events_after(cur: Any, aggregate: UUID, version: int) -> list[DeviceEvent]:
         """Every event of the device after `version`, a page at a time."""
         events: list[DeviceEvent] = []
         while True:
-            rows = cur.execute(_EVENTS_AFTER, (aggregate, version), prepare=True).fetchall()
+            params = {"id": aggregate, "version": version}
+            rows = cur.execute(_EVENTS_AFTER, params, prepare=True).fetchall()
             events += [_event(aggregate, r) for r in rows]
             if len(rows) < LOAD_PAGE:
                 return events
@@ -342,6 +390,12 @@ class EventStore:
     def close(self) -> None:
         """Close the connection pool."""
         self.datastore.close()
+
+
+def _ride_off(rows: list[Any]) -> Any:
+    """The rider's value, taken out of the load's rows."""
+    at = next(i for i, row in enumerate(rows) if row["topic"] == RIDER_TOPIC)
+    return rows.pop(at)["state"]
 
 
 def _crosses_snapshot(events: Sequence[DeviceEvent]) -> bool:

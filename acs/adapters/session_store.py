@@ -10,6 +10,7 @@ from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool
 
 from acs.adapters.database import UNAVAILABLE
+from acs.adapters.event_store import Rider
 from acs.domain.session import Session
 
 _CLAIM = """
@@ -18,9 +19,10 @@ VALUES (%(device)s, %(session)s, %(state)s, now() + make_interval(secs => %(time
 ON CONFLICT (device_id) DO UPDATE
     SET session_id = EXCLUDED.session_id, state = EXCLUDED.state, expires_at = EXCLUDED.expires_at
     WHERE cwmp_sessions.expires_at < now()
-RETURNING session_id"""
+RETURNING convert_to(session_id, 'UTF8')"""
+"""Returns a row (bytea, so that it can ride a device's load) only when the claim holds."""
 
-_GET = "SELECT state FROM cwmp_sessions WHERE session_id = %s AND expires_at >= now()"
+_GET = "SELECT state FROM cwmp_sessions WHERE session_id = %(session)s AND expires_at >= now()"
 
 _SAVE = """
 UPDATE cwmp_sessions SET state = %(state)s, expires_at = now() + make_interval(secs => %(timeout)s)
@@ -35,6 +37,10 @@ _OPEN = "SELECT 1 FROM cwmp_sessions WHERE device_id = %s AND expires_at >= now(
 _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Session)
 
+NOTED_SESSIONS = 10_000
+"""Sessions whose device a worker remembers (the oldest forgotten first), so that it can
+load the device in the same query that reads the session."""
+
 
 class SessionStore:
     """One row per device with an open session; an idle session expires after `timeout` s."""
@@ -43,26 +49,56 @@ class SessionStore:
         self.pool = pool
         self.timeout = timeout
         self._abandoned: set[str] = set()
+        self._devices: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def claim(self, device_id: str, session: Session) -> bool:
         """Open a session for a device; False while another one is open and not expired."""
+        rider = self.claim_rider(device_id, session)
+        with self.pool.connection() as conn:
+            row = conn.execute(rider.sql, rider.params).fetchone()
+        return self.claimed(device_id, session, row[0] if row else None)
+
+    def claim_rider(self, device_id: str, session: Session) -> Rider:
+        """The statement of `claim`, to run with a load of the device (`claimed` reads its
+        value). Sessions abandoned during an outage are ended first."""
+        if self._abandoned:
+            with self.pool.connection() as conn:
+                self._end_abandoned(conn)
         params = {
             "device": device_id,
             "session": session.id,
             "timeout": self._timeout(session),
             "state": _ENCODER.encode(session),
         }
-        with self.pool.connection() as conn:
-            if self._abandoned:
-                self._end_abandoned(conn)
-            return conn.execute(_CLAIM, params).fetchone() is not None
+        return Rider(_CLAIM, params)
+
+    def claimed(self, device_id: str, session: Session, value: bytes | None) -> bool:
+        """Whether the claim's statement, which returned `value`, opened the session."""
+        if value is None:
+            return False
+        self._note(session.id, device_id)
+        return True
 
     def get(self, session_id: str) -> Session | None:
         """The open session with this id, or None if it ended or expired."""
+        rider = self.get_rider(session_id)
         with self.pool.connection() as conn:
-            row = conn.execute(_GET, (session_id,)).fetchone()
-        return _DECODER.decode(row[0]) if row else None
+            row = conn.execute(rider.sql, rider.params).fetchone()
+        return self.decoded(row[0] if row else None)
+
+    def get_rider(self, session_id: str) -> Rider:
+        """The statement of `get`, to run with a load of its device (`decoded` reads it)."""
+        return Rider(_GET, {"session": session_id})
+
+    @staticmethod
+    def decoded(value: bytes | None) -> Session | None:
+        """The session the statement of `get` returned, if any."""
+        return _DECODER.decode(value) if value is not None else None
+
+    def device_of(self, session_id: str) -> str | None:
+        """The device of a session this worker claimed or saved, if it remembers it."""
+        return self._devices.get(session_id)
 
     def save(self, session: Session) -> None:
         """Store the session's new state and push its expiry back."""
@@ -73,6 +109,13 @@ class SessionStore:
         }
         with self.pool.connection() as conn:
             conn.execute(_SAVE, params)
+        self._note(session.id, session.device_id)
+
+    def _note(self, session_id: str, device_id: str) -> None:
+        with self._lock:
+            self._devices[session_id] = device_id
+            while len(self._devices) > NOTED_SESSIONS:
+                del self._devices[next(iter(self._devices))]
 
     def _timeout(self, session: Session) -> float:
         """The CPE's own SessionTimeout when it sent one (A.4.1), else the configured one."""
@@ -85,6 +128,8 @@ class SessionStore:
 
     def end(self, session_id: str) -> None:
         """Close a session: the device may open the next one."""
+        with self._lock:
+            self._devices.pop(session_id, None)
         with self.pool.connection() as conn:
             conn.execute(_END, (session_id,))
 

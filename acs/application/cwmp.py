@@ -140,10 +140,11 @@ class CwmpService:
             return refusal
         step = machine.receive(Session(id=uuid.uuid4().hex, device_id=public_id), envelope)
         bind_session(public_id, step.session.id)
-        if not self.sessions.claim(public_id, step.session):
-            return Reply(status=503, retry_after=30)
         at = now()
         try:
+            loaded, claimed = self._claim(public_id, step.session, loaded)
+            if not claimed:
+                return Reply(status=503, retry_after=30)
             decide_and_append(
                 self.store,
                 public_id,
@@ -166,6 +167,17 @@ class CwmpService:
                  ", ".join(step.session.event_codes))  # fmt: skip
         return _reply(step)
 
+    def _claim(
+        self, public_id: str, session: Session, loaded: Device | Load | None
+    ) -> tuple[Device | Load | None, bool]:
+        """Claim the device for the session, loading it in the same query unless it was
+        loaded already; whether the claim holds."""
+        if not isinstance(loaded, Load):
+            return loaded, self.sessions.claim(public_id, session)
+        rider = self.sessions.claim_rider(public_id, session)
+        device, value = self.store.load_riding(aggregate_id(public_id), rider)
+        return device, self.sessions.claimed(public_id, session, value)
+
     def _authenticate(
         self, inform: Inform, public_id: str, exchange: Exchange
     ) -> tuple[Device | Load | None, Reply | None]:
@@ -181,7 +193,7 @@ class CwmpService:
 
     def _continue(self, envelope: Envelope | None, exchange: Exchange) -> Reply:
         """Any later request of the session, found by its cookie."""
-        session = self.sessions.get(exchange.session_id) if exchange.session_id else None
+        session, loaded = self._session(exchange.session_id)
         if session is None:
             if self.auth is not None and self.auth.enabled and not exchange.auth.authorization:
                 return _refused(self.auth.challenge())
@@ -189,9 +201,9 @@ class CwmpService:
         bind_session(session.device_id, session.id)
         step = machine.receive(session, envelope)
         if envelope is not None:
-            self._record_message(step, session, envelope.message)
+            loaded = self._record_message(step, session, envelope.message, loaded)
         if step.action in (Action.RECORD_ANSWER, Action.NEXT_RPC):
-            step = self._next_rpc(step.session, exchange.base_url)
+            step = self._next_rpc(step.session, exchange.base_url, loaded)
         if step.session.phase is machine.Phase.DONE:
             self.sessions.end(session.id)
             log.info("session %s of %s ended after %d RPC(s)", session.id, session.device_id,
@@ -200,8 +212,25 @@ class CwmpService:
         self.sessions.save(step.session)
         return _reply(step)
 
-    def _record_message(self, step: Step, session: Session, message: Message) -> None:
-        """Record what the CPE said, when the session step calls for it."""
+    def _session(self, session_id: str | None) -> tuple[Session | None, Device | Load | None]:
+        """The open session with this id, and its device when this worker knows which one it
+        is: then both come in one query."""
+        if not session_id:
+            return None, Load.FROM_STORE
+        device = self.sessions.device_of(session_id)
+        if device is None:
+            return self.sessions.get(session_id), Load.FROM_STORE
+        rider = self.sessions.get_rider(session_id)
+        loaded, value = self.store.load_riding(aggregate_id(device), rider)
+        session = self.sessions.decoded(value)
+        if session is None or session.device_id != device:
+            return session, Load.FROM_STORE
+        return session, loaded
+
+    def _record_message(
+        self, step: Step, session: Session, message: Message, loaded: Device | Load | None
+    ) -> Device | Load | None:
+        """Record what the CPE said, when the session step calls for it; the device after."""
         at = now()
         decision: Decide | None = None
         if step.action is Action.RECORD_ANSWER:
@@ -212,22 +241,26 @@ class CwmpService:
             decision = partial(report_autonomous_transfer, report=message, at=at)
         elif isinstance(message, RequestDownload):
             decision = partial(request_download, request=message, at=at)
-        if decision is not None:
-            self._record(session, decision)
+        if decision is None:
+            return loaded
+        return self._record(session, decision, loaded)
 
-    def _record(self, session: Session, decision: Decide) -> None:
+    def _record(
+        self, session: Session, decision: Decide, loaded: Device | Load | None
+    ) -> Device | None:
         def guarded(device: Device | None) -> list[DeviceEvent]:
             if device is None:
                 raise DeviceNotFoundError(session.device_id)
             return decision(device)
 
         try:
-            decide_and_append(self.store, session.device_id, guarded)
+            return decide_and_append(self.store, session.device_id, guarded, state=loaded)[0]
         except UnexpectedAnswerError as exc:
             raise CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, str(exc)) from exc
 
-    def _next_rpc(self, session: Session, base_url: str) -> Step:
-        """Send the device's next due task, or end the session."""
+    def _next_rpc(self, session: Session, base_url: str, loaded: Device | Load | None) -> Step:
+        """Send the device's next due task, or end the session (`loaded`: the device as
+        this request loaded it, if it did)."""
         chosen: list[AcsRequest] = []
         aggregate = aggregate_id(session.device_id)
 
@@ -257,7 +290,7 @@ class CwmpService:
             chosen.append(request)
             return queued + sent
 
-        decide_and_append(self.store, session.device_id, decision)
+        decide_and_append(self.store, session.device_id, decision, state=loaded)
         session = msgspec.structs.replace(session, provision_rounds=rounds)
         if not chosen:
             return machine.finish(session)

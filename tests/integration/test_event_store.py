@@ -13,6 +13,7 @@ from acs.adapters.event_store import (
     SNAPSHOT_EVERY,
     ConcurrencyError,
     EventStore,
+    Rider,
     datastore_for,
 )
 from acs.api.services import Services
@@ -124,6 +125,40 @@ def test_a_history_longer_than_a_load_page_loads_whole(services: Services) -> No
     assert store.load(aggregate) == device, "a stale cached state is brought up to date"
     store.cache.drop(aggregate)
     assert store.load(aggregate) == device, "a fresh load reads every page"
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["from_snapshot", "from_cache"])
+def test_a_load_with_a_rider_returns_the_same_state_and_the_riders_value(
+    services: Services, cached: bool
+) -> None:
+    store, aggregate = services.store, aggregate_id(PUBLIC)
+    register(store)
+    for i in range(SNAPSHOT_EVERY + 3):
+        queue(store, f"t{i}")
+    if not cached:
+        store.cache.drop(aggregate)
+    expected = project(None, store.load_events(aggregate))
+    marker = Rider("SELECT convert_to(%(word)s, 'UTF8')", {"word": "ridden"})
+    assert store.load_riding(aggregate, marker) == (expected, b"ridden")
+    store.cache.drop(aggregate)
+    nothing = Rider("SELECT state FROM cwmp_sessions WHERE session_id = %(s)s", {"s": "none"})
+    assert store.load_riding(aggregate, nothing) == (expected, None)
+    assert store.load_riding(aggregate_id("00AABB-Box-NEW"), marker) == (None, b"ridden")
+
+
+def test_a_data_modifying_rider_runs_once_with_the_load(services: Services) -> None:
+    store, aggregate = services.store, aggregate_id(PUBLIC)
+    register(store)
+    insert = Rider(
+        "INSERT INTO cwmp_sessions (device_id, session_id, state, expires_at) "
+        "VALUES (%(d)s, %(s)s, '\\x00', now()) RETURNING convert_to(session_id, 'UTF8')",
+        {"d": PUBLIC, "s": "riding"},
+    )
+    device, value = store.load_riding(aggregate, insert)
+    assert device == store.load(aggregate) and value == b"riding"
+    with services.pool.connection() as conn:
+        rows = conn.execute("SELECT session_id FROM cwmp_sessions").fetchall()
+    assert rows == [("riding",)]
 
 
 def inform_events(device: Device | None, serial: str, session: str) -> list[DeviceEvent]:

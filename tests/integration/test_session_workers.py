@@ -1,0 +1,81 @@
+"""A CWMP session served by two workers in turn, each with its own memory of sessions and its
+own state cache: every request finds the session and the device as the other left them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from acs.adapters.settings import Settings
+from acs.api.services import Services
+from acs.application.cwmp import Exchange, Reply
+from acs.domain.codec import decode
+from acs.domain.device import project
+from acs.domain.device_id import aggregate_id
+from acs.domain.tasks import GetParams, SetParams
+from tests.integration.conftest import worker_services
+from tests.support.cpe import SimulatedCpe
+
+SSID = "InternetGatewayDevice.LANDevice.1.WLANConfiguration.1.SSID"
+
+
+@pytest.fixture
+def workers(database_url: str) -> Iterator[tuple[Services, Services]]:
+    with (
+        worker_services(Settings(db_pool_size=2), database_url) as first,
+        worker_services(Settings(db_pool_size=2), database_url) as second,
+    ):
+        yield first, second
+
+
+def step(worker: Services, body: bytes, session: str | None) -> Reply:
+    return worker.cwmp.handle(Exchange(body, session, "127.0.0.1"))
+
+
+def session(cpe: SimulatedCpe, serving: list[Services]) -> list[str]:
+    """One session, request n served by `serving[n % len(serving)]`; the RPCs it carried."""
+    reply = step(serving[0], cpe.build_inform(["2 PERIODIC"]), None)
+    assert reply.status == 200 and reply.session_id, reply
+    cookie, rpcs, body = reply.session_id, [], b""
+    for n in range(1, 20):
+        reply = step(serving[n % len(serving)], body, cookie)
+        if reply.status == 204:
+            return rpcs
+        assert reply.status == 200, reply
+        rpcs.append(type(decode(reply.body).message).__name__)
+        body = cpe.answer(reply.body)
+    raise AssertionError("the session did not end")
+
+
+@pytest.mark.parametrize("order", ["alternating", "other_worker_continues"])
+def test_a_session_goes_on_whichever_worker_serves_each_request(
+    workers: tuple[Services, Services], order: str
+) -> None:
+    first, second = workers
+    serving = [first, second] if order == "alternating" else [first, second, second]
+    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS1")
+    assert session(cpe, serving) == []
+    for worker in (first, second, first):
+        worker.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
+        worker.commands.queue_task(cpe.device_id, SetParams(values={SSID: "ridden"}), "op")
+        assert session(cpe, serving) == ["GetParameterValues", "SetParameterValues"]
+        assert session(cpe, serving[::-1]) == []
+    aggregate = aggregate_id(cpe.device_id)
+    replayed = project(None, first.store.load_events(aggregate))
+    assert replayed is not None and replayed.parameters[SSID].value == "ridden"
+    assert first.store.load(aggregate) == second.store.load(aggregate) == replayed
+    assert replayed.tasks == (), "finished tasks leave the device"
+
+
+def test_a_session_ended_on_one_worker_is_over_on_the_one_that_remembers_it(
+    workers: tuple[Services, Services],
+) -> None:
+    first, second = workers
+    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS2")
+    opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
+    assert opened.session_id and first.cwmp.sessions.device_of(opened.session_id) == cpe.device_id
+    assert step(second, b"", opened.session_id).status == 204
+    late = step(first, b"", opened.session_id)
+    assert late.status == 400 and b"no open session" in late.body
+    assert step(first, cpe.build_inform(["2 PERIODIC"]), None).status == 200
