@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import zlib
 from collections.abc import Callable
 from typing import Any, cast
 from uuid import UUID
 
 from litestar import HttpMethod, Request, asgi, route
+from litestar.datastructures import URL
 from litestar.exceptions import ClientException, HTTPException, MethodNotAllowedException
 from litestar.handlers import ASGIRouteHandler
 from litestar.types import Receive, Scope, Send
@@ -126,17 +128,17 @@ def cwmp_endpoint(
         if nul_in_address(scope):  # the app's `refuse_nul` hook does not run for ASGI handlers
             raise ClientException(detail=NUL_DETAIL)
         services = services_of()
-        request: Request[Any, Any, Any] = Request(scope)
-        headers = request.headers
+        headers = read_headers(scope)
         body = await read_body(scope, receive, max_body)
-        body = inflate(body, headers.get("content-encoding", ""), max_body)
+        body = inflate(body, headers.get(b"content-encoding", ""), max_body)
+        client = scope.get("client")
         exchange = Exchange(
             body=body,
-            session_id=session_cookie(headers.get("cookie", "")),
-            source_ip=request.client.host if request.client else "",
-            charset=charset_of(headers.get("content-type", "")),
-            base_url=services.settings.public_url or str(request.base_url),
-            auth=request_auth(request),
+            session_id=session_cookie(headers.get(b"cookie", "")),
+            source_ip=client[0] if client else "",
+            charset=charset_of(headers.get(b"content-type", "")),
+            base_url=services.settings.public_url or base_url(scope),
+            auth=request_auth(scope, headers),
             draining=drain.draining,
         )
         reply = await services.run(services.cwmp.handle, exchange)
@@ -152,14 +154,43 @@ def cwmp_endpoint(
     return cwmp
 
 
-def request_auth(request: Request[Any, Any, Any]) -> RequestAuth:
+_READ_HEADERS = frozenset((b"content-encoding", b"cookie", b"content-type", b"authorization"))
+
+
+def read_headers(scope: Scope) -> dict[bytes, str]:
+    """The request headers `/cwmp` reads, the first of each name (ASGI names are lower
+    case; values are latin-1, as Litestar's `Headers` reads them)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _READ_HEADERS and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+def base_url(scope: Scope) -> str:
+    """The request's base URL as Litestar's `Request.base_url` gives it (Host header, else
+    the server's address; the root path), for the URLs sent to CPEs."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    root = scope.get("app_root_path") or scope.get("root_path", "")
+    server = scope.get("server")
+    return _base_url(scope.get("scheme", "http"), host, tuple(server) if server else None, root)
+
+
+@functools.lru_cache(maxsize=256)
+def _base_url(scheme: str, host: bytes | None, server: tuple[Any, ...] | None, root: str) -> str:
+    scope = {"type": "http", "scheme": scheme, "server": server, "path": "/", "root_path": root,
+             "headers": [(b"host", host)] if host is not None else []}  # fmt: skip
+    return str(URL.from_scope(cast("Scope", scope)))
+
+
+def request_auth(scope: Scope, headers: dict[bytes, str]) -> RequestAuth:
     """What CPE authentication looks at (TR-069 3.4.4): the Authorization header, the
     method and path a Digest response covers, and whether TLS carried the request."""
     return RequestAuth(
-        authorization=request.headers.get("authorization", ""),
-        method=request.method,
-        path=request.scope["path"],
-        secure=request.scope.get("scheme") == "https",
+        authorization=headers.get(b"authorization", ""),
+        method=str(scope.get("method", "")),
+        path=scope["path"],
+        secure=scope.get("scheme") == "https",
     )
 
 

@@ -69,12 +69,16 @@ class HttpMetrics:
             registry=None,
             buckets=BUCKETS,
         )
+        self._children: dict[tuple[str, str, int], Histogram] = {}
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Record one request."""
         route = str(scope.get("path_template") or "unmatched")
-        method = str(scope.get("method", ""))
-        self.histogram.labels(method, route, f"{status // 100}xx").observe(seconds)
+        key = (str(scope.get("method", "")), route, status // 100)
+        child = self._children.get(key)
+        if child is None:  # the histogram keeps each child too: this only skips its lookup
+            child = self._children[key] = self.histogram.labels(key[0], route, f"{key[2]}xx")
+        child.observe(seconds)
 
     def middleware(self, app: ASGIApp) -> ASGIApp:
         """An ASGI middleware that times every HTTP request to its last byte."""

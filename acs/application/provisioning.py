@@ -87,12 +87,15 @@ class Provisioner:
         self, device: Device, event_codes: tuple[str, ...], at: datetime
     ) -> list[DeviceEvent]:
         """`TaskQueued` events (actor `preset:<name>`) for what the presets need now."""
+        presets = self.catalog.active()
+        if not presets:
+            return []  # the device's view costs a copy of every parameter value
         seen = view(device)
         facts = _facts(device, seen.values)
         tags: tuple[str, ...] = getattr(device, "tags", ())
         events: list[DeviceEvent] = []
         state = device
-        for name, preset in self.catalog.active():
+        for name, preset in presets:
             if not matches(preset, event_codes, facts, seen.values, tags):
                 continue
             try:
