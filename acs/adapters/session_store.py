@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import NamedTuple
 
 import msgspec
 from psycopg import Connection
@@ -30,6 +31,14 @@ WHERE session_id = %(session)s"""
 
 _END = "DELETE FROM cwmp_sessions WHERE session_id = %s"
 
+_END_RETURNING = """DELETE FROM cwmp_sessions
+WHERE session_id = %(session)s AND expires_at >= now() RETURNING state"""
+
+_RESTORE = """
+INSERT INTO cwmp_sessions (device_id, session_id, state, expires_at)
+VALUES (%(device)s, %(session)s, %(state)s, now() + make_interval(secs => %(timeout)s))
+ON CONFLICT DO NOTHING"""
+
 _END_ALL = "DELETE FROM cwmp_sessions WHERE session_id = ANY(%s)"
 
 _OPEN = "SELECT 1 FROM cwmp_sessions WHERE device_id = %s AND expires_at >= now()"
@@ -38,8 +47,15 @@ _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Session)
 
 NOTED_SESSIONS = 10_000
-"""Sessions whose device a worker remembers (the oldest forgotten first), so that it can
-load the device in the same query that reads the session."""
+"""Sessions whose device and state a worker remembers (the oldest forgotten first), so that
+it can load the device in the same query that reads the session, or ends it."""
+
+
+class Noted(NamedTuple):
+    """A session as this worker last wrote it."""
+
+    device_id: str
+    state: bytes
 
 
 class SessionStore:
@@ -49,7 +65,7 @@ class SessionStore:
         self.pool = pool
         self.timeout = timeout
         self._abandoned: set[str] = set()
-        self._devices: dict[str, str] = {}
+        self._noted: dict[str, Noted] = {}
         self._lock = threading.Lock()
 
     def claim(self, device_id: str, session: Session) -> bool:
@@ -77,7 +93,7 @@ class SessionStore:
         """Whether the claim's statement, which returned `value`, opened the session."""
         if value is None:
             return False
-        self._note(session.id, device_id)
+        self._note(session.id, Noted(device_id, _ENCODER.encode(session)))
         return True
 
     def get(self, session_id: str) -> Session | None:
@@ -98,24 +114,46 @@ class SessionStore:
 
     def device_of(self, session_id: str) -> str | None:
         """The device of a session this worker claimed or saved, if it remembers it."""
-        return self._devices.get(session_id)
+        noted = self._noted.get(session_id)
+        return noted.device_id if noted else None
+
+    def noted(self, session_id: str) -> Noted | None:
+        """The session as this worker last wrote it, if it remembers it."""
+        return self._noted.get(session_id)
+
+    def end_rider(self, session_id: str) -> Rider:
+        """A statement that ends the session if it is open, returning its state: to ride
+        the device's load when the session has nothing left to do."""
+        return Rider(_END_RETURNING, {"session": session_id})
+
+    def restore(self, device_id: str, session_id: str, state: bytes) -> None:
+        """Put back a session row `end_rider` deleted (unless the device opened another
+        session since)."""
+        session = _DECODER.decode(state)
+        params = {"device": device_id, "session": session_id, "state": state,
+                  "timeout": self._timeout(session)}  # fmt: skip
+        with self.pool.connection() as conn:
+            conn.execute(_RESTORE, params)
+        self._note(session_id, Noted(device_id, state))
+
+    def forget(self, session_id: str) -> None:
+        """Forget a session that ended."""
+        with self._lock:
+            self._noted.pop(session_id, None)
 
     def save(self, session: Session) -> None:
         """Store the session's new state and push its expiry back."""
-        params = {
-            "session": session.id,
-            "timeout": self._timeout(session),
-            "state": _ENCODER.encode(session),
-        }
+        state = _ENCODER.encode(session)
+        params = {"session": session.id, "timeout": self._timeout(session), "state": state}
         with self.pool.connection() as conn:
             conn.execute(_SAVE, params)
-        self._note(session.id, session.device_id)
+        self._note(session.id, Noted(session.device_id, state))
 
-    def _note(self, session_id: str, device_id: str) -> None:
+    def _note(self, session_id: str, noted: Noted) -> None:
         with self._lock:
-            self._devices[session_id] = device_id
-            while len(self._devices) > NOTED_SESSIONS:
-                del self._devices[next(iter(self._devices))]
+            self._noted[session_id] = noted
+            while len(self._noted) > NOTED_SESSIONS:
+                del self._noted[next(iter(self._noted))]
 
     def _timeout(self, session: Session) -> float:
         """The CPE's own SessionTimeout when it sent one (A.4.1), else the configured one."""
@@ -128,8 +166,7 @@ class SessionStore:
 
     def end(self, session_id: str) -> None:
         """Close a session: the device may open the next one."""
-        with self._lock:
-            self._devices.pop(session_id, None)
+        self.forget(session_id)
         with self.pool.connection() as conn:
             conn.execute(_END, (session_id,))
 

@@ -8,6 +8,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from functools import partial
+from typing import NamedTuple
 
 import msgspec
 
@@ -85,6 +86,20 @@ class Reply(msgspec.Struct, frozen=True):
     headers: dict[str, str] = {}
     delay: float = 0.0
     auth_failure: str = ""
+
+
+class Plan(NamedTuple):
+    """What a session does next: events to append, the RPC to send (None: nothing left)."""
+
+    events: list[DeviceEvent]
+    request: AcsRequest | None
+    rounds: int
+    """Provisioning rounds the session has had, this one included."""
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to record and nothing to send: the session can end."""
+        return not self.events and self.request is None
 
 
 class CwmpService:
@@ -193,6 +208,10 @@ class CwmpService:
 
     def _continue(self, envelope: Envelope | None, exchange: Exchange) -> Reply:
         """Any later request of the session, found by its cookie."""
+        if envelope is None and exchange.session_id:
+            ended = self._end_idle(exchange.session_id, exchange.base_url)
+            if ended is not None:
+                return ended
         session, loaded = self._session(exchange.session_id)
         if session is None:
             if self.auth is not None and self.auth.enabled and not exchange.auth.authorization:
@@ -211,6 +230,39 @@ class CwmpService:
             return Reply(status=204, session_id=session.id, end_session=True)
         self.sessions.save(step.session)
         return _reply(step)
+
+    def _end_idle(self, session_id: str, base_url: str) -> Reply | None:
+        """The empty POST of a session with nothing left to do, as far as this worker knows
+        the session (it wrote its state last) and the device (its cached state): the session
+        row is deleted in the same query as the device's load. When the row or the device
+        turn out to have changed (another worker served the session, or queued a task), the
+        row is put back and the request goes the usual way (None)."""
+        noted = self.sessions.noted(session_id)
+        if noted is None:
+            return None
+        session = self.sessions.decoded(noted.state)
+        cached = self.store.cache.get(aggregate_id(noted.device_id))
+        if session is None or cached is None or session.phase is not machine.Phase.CPE_REQUESTS:
+            return None
+        ready = machine.receive(session, None).session
+        if not self._plan(ready, cached, base_url).idle:
+            return None
+        rider = self.sessions.end_rider(session_id)
+        loaded, value = self.store.load_riding(aggregate_id(noted.device_id), rider)
+        if value is None:
+            self.sessions.forget(session_id)
+            return None
+        changed = loaded is None or (
+            loaded.version != cached.version and not self._plan(ready, loaded, base_url).idle
+        )
+        if value != noted.state or changed:
+            self.sessions.restore(noted.device_id, session_id, value)
+            return None
+        self.sessions.forget(session_id)
+        bind_session(session.device_id, session_id)
+        log.info("session %s of %s ended after %d RPC(s)", session_id, session.device_id,
+                 session.sent)  # fmt: skip
+        return Reply(status=204, session_id=session_id, end_session=True)
 
     def _session(self, session_id: str | None) -> tuple[Session | None, Device | Load | None]:
         """The open session with this id, and its device when this worker knows which one it
@@ -261,40 +313,41 @@ class CwmpService:
     def _next_rpc(self, session: Session, base_url: str, loaded: Device | Load | None) -> Step:
         """Send the device's next due task, or end the session (`loaded`: the device as
         this request loaded it, if it did)."""
-        chosen: list[AcsRequest] = []
-        aggregate = aggregate_id(session.device_id)
-
-        rounds = session.provision_rounds
+        plans: list[Plan] = []
 
         def decision(current: Device | None) -> list[DeviceEvent]:
-            nonlocal rounds
-            chosen.clear()
-            rounds = session.provision_rounds
-            if current is None:
-                return []
-            at = now()
-            queued = expire_tasks(current, at=at)  # never sent in time: never sent at all
-            current = project(current, queued) or current
-            task = next_task(current, session.id, at)
-            if task is None and rounds < MAX_ROUNDS and self.provisioner is not None:
-                rounds += 1
-                planned = self.provisioner.queue(current, session.event_codes, at)
-                current, queued = project(current, planned) or current, queued + planned
-                task = next_task(current, session.id, at)
-            if task is None:
-                return queued
-            upload_url = self.links.url(base_url, aggregate, task.task_id)
-            request, sent = send_rpc(current, task_id=task.task_id, session_id=session.id,
-                                     upload_url=upload_url, at=at,
-                                     download_url=self._download_url(task, base_url))  # fmt: skip
-            chosen.append(request)
-            return queued + sent
+            plans[:] = [self._plan(session, current, base_url)]
+            return plans[0].events
 
         decide_and_append(self.store, session.device_id, decision, state=loaded)
-        session = msgspec.structs.replace(session, provision_rounds=rounds)
-        if not chosen:
+        session = msgspec.structs.replace(session, provision_rounds=plans[0].rounds)
+        if plans[0].request is None:
             return machine.finish(session)
-        return machine.send(session, self._unsealed(chosen[0]), secrets.token_hex(6))
+        return machine.send(session, self._unsealed(plans[0].request), secrets.token_hex(6))
+
+    def _plan(self, session: Session, current: Device | None, base_url: str) -> Plan:
+        """What the session does next with the device in this state: tasks expired or
+        queued by presets, and the RPC of the next due task, if any."""
+        rounds = session.provision_rounds
+        if current is None:
+            return Plan([], None, rounds)
+        at = now()
+        queued = expire_tasks(current, at=at)  # never sent in time: never sent at all
+        current = project(current, queued) or current
+        task = next_task(current, session.id, at)
+        if task is None and rounds < MAX_ROUNDS and self.provisioner is not None:
+            rounds += 1
+            planned = self.provisioner.queue(current, session.event_codes, at)
+            current, queued = project(current, planned) or current, queued + planned
+            task = next_task(current, session.id, at)
+        if task is None:
+            return Plan(queued, None, rounds)
+        aggregate = aggregate_id(session.device_id)
+        upload_url = self.links.url(base_url, aggregate, task.task_id)
+        request, sent = send_rpc(current, task_id=task.task_id, session_id=session.id,
+                                 upload_url=upload_url, at=at,
+                                 download_url=self._download_url(task, base_url))  # fmt: skip
+        return Plan(queued + sent, request, rounds)
 
     def _download_url(self, task: OpenTask, base_url: str) -> str:
         """The signed URL of a stored file a download task names (`file_id`), else ""."""

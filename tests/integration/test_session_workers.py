@@ -79,3 +79,36 @@ def test_a_session_ended_on_one_worker_is_over_on_the_one_that_remembers_it(
     late = step(first, b"", opened.session_id)
     assert late.status == 400 and b"no open session" in late.body
     assert step(first, cpe.build_inform(["2 PERIODIC"]), None).status == 200
+
+
+def test_a_task_queued_elsewhere_while_the_session_was_open_is_still_sent(
+    workers: tuple[Services, Services],
+) -> None:
+    """The serving worker's cached device shows nothing to do, so its empty POST would end
+    the session; the device it loads shows the task another worker queued meanwhile."""
+    first, second = workers
+    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS3")
+    assert session(cpe, [first]) == []
+    opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
+    assert opened.session_id
+    second.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
+    sent = step(first, b"", opened.session_id)
+    assert sent.status == 200 and type(decode(sent.body).message).__name__ == "GetParameterValues"
+    assert step(first, cpe.answer(sent.body), opened.session_id).status == 204
+    device = first.store.load(aggregate_id(cpe.device_id))
+    assert device is not None and device.tasks == ()
+
+
+def test_an_idle_session_ended_by_its_worker_frees_the_device_at_once(
+    workers: tuple[Services, Services],
+) -> None:
+    first, second = workers
+    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS4")
+    for _ in range(3):
+        opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
+        assert opened.status == 200 and opened.session_id
+        assert step(first, b"", opened.session_id).status == 204
+        assert first.cwmp.sessions.device_of(opened.session_id) is None
+        assert not second.cwmp.sessions.is_open(cpe.device_id)
+        late = step(second, b"", opened.session_id)
+        assert late.status == 400 and b"no open session" in late.body
