@@ -73,7 +73,7 @@ class SessionStore:
         rider = self.claim_rider(device_id, session)
         with self.pool.connection() as conn:
             row = conn.execute(rider.sql, rider.params).fetchone()
-        return self.claimed(device_id, session, row[0] if row else None)
+        return self.claimed(rider, row[0] if row else None)
 
     def claim_rider(self, device_id: str, session: Session) -> Rider:
         """The statement of `claim`, to run with a load of the device (`claimed` reads its
@@ -89,11 +89,13 @@ class SessionStore:
         }
         return Rider(_CLAIM, params)
 
-    def claimed(self, device_id: str, session: Session, value: bytes | None) -> bool:
-        """Whether the claim's statement, which returned `value`, opened the session."""
+    def claimed(self, claim: Rider, value: bytes | None) -> bool:
+        """Whether the claim's statement (`claim_rider`), which returned `value`, opened the
+        session."""
         if value is None:
             return False
-        self._note(session.id, Noted(device_id, _ENCODER.encode(session)))
+        params = claim.params
+        self._note(params["session"], Noted(params["device"], params["state"]))
         return True
 
     def get(self, session_id: str) -> Session | None:

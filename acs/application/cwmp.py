@@ -7,6 +7,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import NamedTuple
 
@@ -88,18 +89,28 @@ class Reply(msgspec.Struct, frozen=True):
     auth_failure: str = ""
 
 
-class Plan(NamedTuple):
-    """What a session does next: events to append, the RPC to send (None: nothing left)."""
+class Due(NamedTuple):
+    """What is due in a session with the device in some state: tasks expired or queued by
+    presets (`queued`, making `device`), and the next task to send, if any."""
 
-    events: list[DeviceEvent]
-    request: AcsRequest | None
+    queued: list[DeviceEvent]
+    task: OpenTask | None
+    device: Device
     rounds: int
     """Provisioning rounds the session has had, this one included."""
 
     @property
     def idle(self) -> bool:
         """Nothing to record and nothing to send: the session can end."""
-        return not self.events and self.request is None
+        return not self.queued and self.task is None
+
+
+class Plan(NamedTuple):
+    """What a session does next: events to append, the RPC to send (None: nothing left)."""
+
+    events: list[DeviceEvent]
+    request: AcsRequest | None
+    rounds: int
 
 
 class CwmpService:
@@ -191,7 +202,7 @@ class CwmpService:
             return loaded, self.sessions.claim(public_id, session)
         rider = self.sessions.claim_rider(public_id, session)
         device, value = self.store.load_riding(aggregate_id(public_id), rider)
-        return device, self.sessions.claimed(public_id, session, value)
+        return device, self.sessions.claimed(rider, value)
 
     def _authenticate(
         self, inform: Inform, public_id: str, exchange: Exchange
@@ -245,7 +256,7 @@ class CwmpService:
         if session is None or cached is None or session.phase is not machine.Phase.CPE_REQUESTS:
             return None
         ready = machine.receive(session, None).session
-        if not self._plan(ready, cached, base_url).idle:
+        if not self._due(ready, cached, now()).idle:
             return None
         rider = self.sessions.end_rider(session_id)
         loaded, value = self.store.load_riding(aggregate_id(noted.device_id), rider)
@@ -253,7 +264,7 @@ class CwmpService:
             self.sessions.forget(session_id)
             return None
         changed = loaded is None or (
-            loaded.version != cached.version and not self._plan(ready, loaded, base_url).idle
+            loaded.version != cached.version and not self._due(ready, loaded, now()).idle
         )
         if value != noted.state or changed:
             self.sessions.restore(noted.device_id, session_id, value)
@@ -328,10 +339,22 @@ class CwmpService:
     def _plan(self, session: Session, current: Device | None, base_url: str) -> Plan:
         """What the session does next with the device in this state: tasks expired or
         queued by presets, and the RPC of the next due task, if any."""
-        rounds = session.provision_rounds
         if current is None:
-            return Plan([], None, rounds)
+            return Plan([], None, session.provision_rounds)
         at = now()
+        due = self._due(session, current, at)
+        if due.task is None:
+            return Plan(due.queued, None, due.rounds)
+        task = due.task
+        upload_url = self.links.url(base_url, aggregate_id(session.device_id), task.task_id)
+        request, sent = send_rpc(due.device, task_id=task.task_id, session_id=session.id,
+                                 upload_url=upload_url, at=at,
+                                 download_url=self._download_url(task, base_url))  # fmt: skip
+        return Plan(due.queued + sent, request, due.rounds)
+
+    def _due(self, session: Session, current: Device, at: datetime) -> Due:
+        """What is due in the session at `at`, before any RPC is chosen to send."""
+        rounds = session.provision_rounds
         queued = expire_tasks(current, at=at)  # never sent in time: never sent at all
         current = project(current, queued) or current
         task = next_task(current, session.id, at)
@@ -340,14 +363,7 @@ class CwmpService:
             planned = self.provisioner.queue(current, session.event_codes, at)
             current, queued = project(current, planned) or current, queued + planned
             task = next_task(current, session.id, at)
-        if task is None:
-            return Plan(queued, None, rounds)
-        aggregate = aggregate_id(session.device_id)
-        upload_url = self.links.url(base_url, aggregate, task.task_id)
-        request, sent = send_rpc(current, task_id=task.task_id, session_id=session.id,
-                                 upload_url=upload_url, at=at,
-                                 download_url=self._download_url(task, base_url))  # fmt: skip
-        return Plan(queued + sent, request, rounds)
+        return Due(queued, task, current, rounds)
 
     def _download_url(self, task: OpenTask, base_url: str) -> str:
         """The signed URL of a stored file a download task names (`file_id`), else ""."""
