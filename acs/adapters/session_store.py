@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from typing import NamedTuple
+from uuid import UUID
 
 import msgspec
 from psycopg import Connection
@@ -38,6 +39,15 @@ _RESTORE = """
 INSERT INTO cwmp_sessions (device_id, session_id, state, expires_at)
 VALUES (%(device)s, %(session)s, %(state)s, now() + make_interval(secs => %(timeout)s))
 ON CONFLICT DO NOTHING"""
+
+_END_UNLESS_NEWER = """
+WITH newer AS (SELECT EXISTS (SELECT 1 FROM device_events
+                              WHERE originator_id = %(id)s AND originator_version > %(version)s)
+               AS found),
+ended AS (DELETE FROM cwmp_sessions
+          WHERE session_id = %(session)s AND NOT (SELECT found FROM newer))
+SELECT found FROM newer"""
+"""Ends the session unless the device has events after the version its last decision saw."""
 
 _END_ALL = "DELETE FROM cwmp_sessions WHERE session_id = ANY(%s)"
 
@@ -171,6 +181,18 @@ class SessionStore:
         self.forget(session_id)
         with self.pool.connection() as conn:
             conn.execute(_END, (session_id,))
+
+    def end_unless_newer(self, session_id: str, aggregate: UUID, version: int) -> bool:
+        """Close a session whose last decision saw the device at `version`, unless events
+        came after it (an operator's task queued meanwhile, whose connection request was
+        skipped because this session was open): False then, and the session stays open."""
+        params = {"session": session_id, "id": aggregate, "version": version}
+        with self.pool.connection() as conn:
+            row = conn.execute(_END_UNLESS_NEWER, params).fetchone()
+        if row is not None and row[0]:
+            return False
+        self.forget(session_id)
+        return True
 
     def abandon(self, session_id: str) -> None:
         """Close a session whose Inform could not be recorded. While the database is

@@ -70,6 +70,9 @@ class Exchange(msgspec.Struct, frozen=True):
     """The worker is stopping: an Inform is refused (503), open sessions go on."""
 
 
+END_ATTEMPTS = 3
+"""Decisions a session's end may take when operators keep changing the device meanwhile."""
+
 DRAINING_RETRY_AFTER = 10
 """Seconds a CPE refused by a stopping worker is asked to wait (another takes over)."""
 
@@ -233,9 +236,8 @@ class CwmpService:
         if envelope is not None:
             loaded = self._record_message(step, session, envelope.message, loaded)
         if step.action in (Action.RECORD_ANSWER, Action.NEXT_RPC):
-            step = self._next_rpc(step.session, exchange.base_url, loaded)
+            step = self._next_rpc_or_end(step.session, exchange.base_url, loaded)
         if step.session.phase is machine.Phase.DONE:
-            self.sessions.end(session.id)
             log.info("session %s of %s ended after %d RPC(s)", session.id, session.device_id,
                      step.session.sent)  # fmt: skip
             return Reply(status=204, session_id=session.id, end_session=True)
@@ -321,20 +323,42 @@ class CwmpService:
         except UnexpectedAnswerError as exc:
             raise CwmpProtocolError(FaultCode.INVALID_ARGUMENTS, str(exc)) from exc
 
-    def _next_rpc(self, session: Session, base_url: str, loaded: Device | Load | None) -> Step:
-        """Send the device's next due task, or end the session (`loaded`: the device as
-        this request loaded it, if it did)."""
+    def _next_rpc_or_end(
+        self, session: Session, base_url: str, loaded: Device | Load | None
+    ) -> Step:
+        """Send the device's next due task, or end the session (its row deleted) unless the
+        device changed since it was decided on: then decide again on the new state."""
+        for _ in range(END_ATTEMPTS):
+            step, device = self._next_rpc(session, base_url, loaded)
+            if step.session.phase is not machine.Phase.DONE:
+                return step
+            if device is None:
+                self.sessions.end(session.id)
+                return step
+            if self.sessions.end_unless_newer(session.id, device.id, device.version):
+                return step
+            loaded = Load.FROM_STORE
+        self.sessions.end(session.id)  # the device keeps changing: its tasks wait for a CR
+        return step
+
+    def _next_rpc(
+        self, session: Session, base_url: str, loaded: Device | Load | None
+    ) -> tuple[Step, Device | None]:
+        """The step that sends the device's next due task or finishes the session
+        (`loaded`: the device as this request loaded it, if it did), and the device the
+        decision saw, after what it recorded."""
         plans: list[Plan] = []
 
         def decision(current: Device | None) -> list[DeviceEvent]:
             plans[:] = [self._plan(session, current, base_url)]
             return plans[0].events
 
-        decide_and_append(self.store, session.device_id, decision, state=loaded)
+        device = decide_and_append(self.store, session.device_id, decision, state=loaded)[0]
         session = msgspec.structs.replace(session, provision_rounds=plans[0].rounds)
         if plans[0].request is None:
-            return machine.finish(session)
-        return machine.send(session, self._unsealed(plans[0].request), secrets.token_hex(6))
+            return machine.finish(session), device
+        request = self._unsealed(plans[0].request)
+        return machine.send(session, request, secrets.token_hex(6)), device
 
     def _plan(self, session: Session, current: Device | None, base_url: str) -> Plan:
         """What the session does next with the device in this state: tasks expired or

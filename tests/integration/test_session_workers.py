@@ -112,3 +112,23 @@ def test_an_idle_session_ended_by_its_worker_frees_the_device_at_once(
         assert not second.cwmp.sessions.is_open(cpe.device_id)
         late = step(second, b"", opened.session_id)
         assert late.status == 400 and b"no open session" in late.body
+
+
+def test_a_session_is_not_ended_over_events_its_last_decision_did_not_see(
+    workers: tuple[Services, Services],
+) -> None:
+    first, second = workers
+    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS5")
+    opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
+    assert opened.session_id
+    aggregate = aggregate_id(cpe.device_id)
+    seen = first.store.load(aggregate)
+    assert seen is not None
+    second.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
+    sessions = first.cwmp.sessions
+    assert not sessions.end_unless_newer(opened.session_id, aggregate, seen.version)
+    assert sessions.is_open(cpe.device_id), "the queued task runs in this session"
+    latest = first.store.load(aggregate)
+    assert latest is not None
+    assert sessions.end_unless_newer(opened.session_id, aggregate, latest.version)
+    assert not sessions.is_open(cpe.device_id)
