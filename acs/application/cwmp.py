@@ -238,9 +238,7 @@ class CwmpService:
         if step.action in (Action.RECORD_ANSWER, Action.NEXT_RPC):
             step = self._next_rpc_or_end(step.session, exchange.base_url, loaded)
         if step.session.phase is machine.Phase.DONE:
-            log.info("session %s of %s ended after %d RPC(s)", session.id, session.device_id,
-                     step.session.sent)  # fmt: skip
-            return Reply(status=204, session_id=session.id, end_session=True)
+            return _ended(step.session)
         self.sessions.save(step.session)
         return _reply(step)
 
@@ -273,9 +271,7 @@ class CwmpService:
             return None
         self.sessions.forget(session_id)
         bind_session(session.device_id, session_id)
-        log.info("session %s of %s ended after %d RPC(s)", session_id, session.device_id,
-                 session.sent)  # fmt: skip
-        return Reply(status=204, session_id=session_id, end_session=True)
+        return _ended(session)
 
     def _session(self, session_id: str | None) -> tuple[Session | None, Device | Load | None]:
         """The open session with this id, and its device when this worker knows which one it
@@ -411,6 +407,13 @@ def _refused(refusal: Refusal) -> Reply:
         delay=refusal.delay,
         auth_failure=refusal.reason,
     )
+
+
+def _ended(session: Session) -> Reply:
+    """The empty 204 answer that ends a session, its row already deleted."""
+    log.info("session %s of %s ended after %d RPC(s)", session.id, session.device_id,
+             session.sent)  # fmt: skip
+    return Reply(status=204, session_id=session.id, end_session=True)
 
 
 def _reply(step: Step) -> Reply:

@@ -33,6 +33,17 @@ def step(worker: Services, body: bytes, session: str | None) -> Reply:
     return worker.cwmp.handle(Exchange(body, session, "127.0.0.1"))
 
 
+def cpe_named(serial: str) -> SimulatedCpe:
+    return SimulatedCpe("http://127.0.0.1:1/cwmp", serial=serial)
+
+
+def open_session(worker: Services, cpe: SimulatedCpe) -> str:
+    """The id of a periodic session the CPE opened on `worker`."""
+    reply = step(worker, cpe.build_inform(["2 PERIODIC"]), None)
+    assert reply.status == 200 and reply.session_id, reply
+    return reply.session_id
+
+
 def session(cpe: SimulatedCpe, serving: list[Services]) -> list[str]:
     """One session, request n served by `serving[n % len(serving)]`; the RPCs it carried."""
     reply = step(serving[0], cpe.build_inform(["2 PERIODIC"]), None)
@@ -54,7 +65,7 @@ def test_a_session_goes_on_whichever_worker_serves_each_request(
 ) -> None:
     first, second = workers
     serving = [first, second] if order == "alternating" else [first, second, second]
-    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS1")
+    cpe = cpe_named("WORKERS1")
     assert session(cpe, serving) == []
     for worker in (first, second, first):
         worker.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
@@ -72,11 +83,11 @@ def test_a_session_ended_on_one_worker_is_over_on_the_one_that_remembers_it(
     workers: tuple[Services, Services],
 ) -> None:
     first, second = workers
-    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS2")
-    opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
-    assert opened.session_id and first.cwmp.sessions.device_of(opened.session_id) == cpe.device_id
-    assert step(second, b"", opened.session_id).status == 204
-    late = step(first, b"", opened.session_id)
+    cpe = cpe_named("WORKERS2")
+    session_id = open_session(first, cpe)
+    assert first.cwmp.sessions.device_of(session_id) == cpe.device_id
+    assert step(second, b"", session_id).status == 204
+    late = step(first, b"", session_id)
     assert late.status == 400 and b"no open session" in late.body
     assert step(first, cpe.build_inform(["2 PERIODIC"]), None).status == 200
 
@@ -87,14 +98,13 @@ def test_a_task_queued_elsewhere_while_the_session_was_open_is_still_sent(
     """The serving worker's cached device shows nothing to do, so its empty POST would end
     the session; the device it loads shows the task another worker queued meanwhile."""
     first, second = workers
-    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS3")
+    cpe = cpe_named("WORKERS3")
     assert session(cpe, [first]) == []
-    opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
-    assert opened.session_id
+    session_id = open_session(first, cpe)
     second.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
-    sent = step(first, b"", opened.session_id)
+    sent = step(first, b"", session_id)
     assert sent.status == 200 and type(decode(sent.body).message).__name__ == "GetParameterValues"
-    assert step(first, cpe.answer(sent.body), opened.session_id).status == 204
+    assert step(first, cpe.answer(sent.body), session_id).status == 204
     device = first.store.load(aggregate_id(cpe.device_id))
     assert device is not None and device.tasks == ()
 
@@ -103,14 +113,13 @@ def test_an_idle_session_ended_by_its_worker_frees_the_device_at_once(
     workers: tuple[Services, Services],
 ) -> None:
     first, second = workers
-    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS4")
+    cpe = cpe_named("WORKERS4")
     for _ in range(3):
-        opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
-        assert opened.status == 200 and opened.session_id
-        assert step(first, b"", opened.session_id).status == 204
-        assert first.cwmp.sessions.device_of(opened.session_id) is None
+        session_id = open_session(first, cpe)
+        assert step(first, b"", session_id).status == 204
+        assert first.cwmp.sessions.device_of(session_id) is None
         assert not second.cwmp.sessions.is_open(cpe.device_id)
-        late = step(second, b"", opened.session_id)
+        late = step(second, b"", session_id)
         assert late.status == 400 and b"no open session" in late.body
 
 
@@ -118,17 +127,35 @@ def test_a_session_is_not_ended_over_events_its_last_decision_did_not_see(
     workers: tuple[Services, Services],
 ) -> None:
     first, second = workers
-    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="WORKERS5")
-    opened = step(first, cpe.build_inform(["2 PERIODIC"]), None)
-    assert opened.session_id
+    cpe = cpe_named("WORKERS5")
+    session_id = open_session(first, cpe)
     aggregate = aggregate_id(cpe.device_id)
     seen = first.store.load(aggregate)
     assert seen is not None
     second.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
     sessions = first.cwmp.sessions
-    assert not sessions.end_unless_newer(opened.session_id, aggregate, seen.version)
+    assert not sessions.end_unless_newer(session_id, aggregate, seen.version)
     assert sessions.is_open(cpe.device_id), "the queued task runs in this session"
     latest = first.store.load(aggregate)
     assert latest is not None
-    assert sessions.end_unless_newer(opened.session_id, aggregate, latest.version)
+    assert sessions.end_unless_newer(session_id, aggregate, latest.version)
     assert not sessions.is_open(cpe.device_id)
+
+
+def test_an_empty_post_on_a_worker_whose_note_of_the_session_is_stale_ends_nothing(
+    workers: tuple[Services, Services],
+) -> None:
+    """The first worker noted the session as the Inform left it, and its cached device shows
+    nothing to do; meanwhile the second sent a task's RPC in that session. A repeated empty
+    POST on the first must leave the session open for the RPC's answer."""
+    first, second = workers
+    cpe = cpe_named("WORKERS6")
+    session_id = open_session(first, cpe)
+    second.commands.queue_task(cpe.device_id, GetParams(names=(SSID,)), "op")
+    sent = step(second, b"", session_id)
+    assert sent.status == 200 and type(decode(sent.body).message).__name__ == "GetParameterValues"
+    repeated = step(first, b"", session_id)
+    assert repeated.status != 204 and first.cwmp.sessions.is_open(cpe.device_id), repeated
+    assert step(second, cpe.answer(sent.body), session_id).status == 204
+    device = first.store.load(aggregate_id(cpe.device_id))
+    assert device is not None and device.tasks == ()
