@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import resource
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Final
 
 import msgspec
 
 from bench.processes import Server, cpu_seconds, postgres_backends, rss_mb
 from bench.profiling import WaitSampler, finish_py_spy, start_py_spy
+from bench.report import median
 from bench.simulation import SimResult, simulate
+
+CORES: Final = os.cpu_count() or 1
+"""The cores the ACS, PostgreSQL and the simulator share (CPU ms per session → sessions/s)."""
 
 
 class LoadRun(msgspec.Struct, frozen=True):
@@ -31,12 +37,35 @@ class LoadRun(msgspec.Struct, frozen=True):
     def cpu_line(self) -> str:
         """`CPU per session: server 1.2 ms, PostgreSQL 0.8 ms, simulator 0.6 ms`."""
         total = self.server_cpu_ms + self.postgres_cpu_ms + self.simulator_cpu_ms
-        ceiling = 2000 / total if total else 0
         return (
             f"CPU per session: server workers {self.server_cpu_ms:.2f} ms, PostgreSQL backends "
             f"{self.postgres_cpu_ms:.2f} ms, simulator {self.simulator_cpu_ms:.2f} ms "
-            f"(total {total:.2f} ms: 2 cores allow ≈ {ceiling:,.0f} sessions/s)"
+            f"(total {total:.2f} ms: {CORES} cores allow ≈ {sessions_allowed(total):,.0f} "
+            "sessions/s)"
         )
+
+
+def sessions_allowed(cpu_ms: float) -> float:
+    """Sessions/s the cores allow when each costs `cpu_ms` of CPU in all (0 for no cost)."""
+    return 1000 * CORES / cpu_ms if cpu_ms > 0 else 0.0
+
+
+def ceiling(null_runs: Sequence[LoadRun], acs_runs: Sequence[LoadRun]) -> str:
+    """The most sessions/s any ACS storing what this one stores could reach on these cores:
+    the null ACS's CPU per session (HTTP, codec and simulator) plus PostgreSQL's per session
+    of the ACS (its statements and the projections' writes), as if the ACS's own work beyond
+    the null ACS cost nothing. Medians of the runs; empty without runs of both."""
+    null_ms = median([r.server_cpu_ms + r.simulator_cpu_ms for r in null_runs])
+    postgres_ms = median([r.postgres_cpu_ms for r in acs_runs])
+    if null_ms is None or postgres_ms is None:
+        return ""
+    return (
+        f"Ceiling of these {CORES} cores: the null ACS's CPU per session with its simulator "
+        f"({null_ms:.2f} ms) plus PostgreSQL's per session of the ACS ({postgres_ms:.2f} ms) "
+        f"allow at most {sessions_allowed(null_ms + postgres_ms):,.0f} sessions/s, even if "
+        "the ACS's own work beyond the null ACS's (device state, decisions, events, the "
+        "database client) cost nothing."
+    )
 
 
 def _children_cpu() -> float:

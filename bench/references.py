@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bench.load_runs import LoadRun, load_run
+from bench.load_runs import LoadRun, ceiling, load_run
 from bench.processes import POOL_SIZE, Server, scratch_database
 from bench.report import Reference, median, number
 from bench.scenarios import Context, cpu_detail, run_json, say, worker_peak
@@ -46,6 +46,7 @@ class References:
             rows["1a"].null_acs = Reference(rate, "sessions/s", f"{plan.null_rate:g}/s offered")
             rows["2"].null_acs = Reference(rate, "sessions/s", "no work")
             rows["1a"].profile = f"Null ACS: {cpu_detail(self.saturated)}\n" + rows["1a"].profile
+            rows["1a"].detail += f" {ceiling(self.saturated, ctx.saturated)}"
         if self.halves:
             p99 = median([r.result.session_ms.p99 or 0 for r in self.halves]) or 0
             rows["1b"].null_acs = Reference(p99, "ms", "same offered rate")

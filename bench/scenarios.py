@@ -38,6 +38,8 @@ class Context:
     rates: dict[str, float] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     loads: dict[str, tuple[float, float]] = field(default_factory=dict)
+    saturated: list[LoadRun] = field(default_factory=list)
+    """The ACS's saturation runs (1a), for the ceiling beside the null ACS's."""
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
@@ -172,6 +174,7 @@ def saturation(ctx: Context, acs: Server, url: str, refs: References) -> None:
         say(f"saturation run {n + 1}: {r.sessions_per_second:g} sessions/s, errors {r.errors}")
         refs.null_run(ctx, ctx.plan.null_rate, saturated=True)
         refs.storage_run(ctx)
+    ctx.saturated = runs
     rows["1a"].runs = [r.result.sessions_per_second for r in runs]
     rows["1a"].errors = sum(r.session_errors for r in runs)
     late = median([r.result.late for r in runs]) or 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.copy_text import line
+from bench.load_runs import CORES, LoadRun, ceiling, sessions_allowed
 from bench.plan import Plan, plan_from_env
 from bench.profiling import sample_counts, top_self_frames
 from bench.report import (
@@ -239,3 +240,27 @@ def test_the_profile_lists_top_self_functions_then_acs_functions_inclusive():
     assert "30.0%  decode (json.py)" in lines[2]
     assert "90.0%  main (acs/cli.py)" in text
     assert "runners" not in text.split("ACS functions")[1]
+
+
+def _run(server_ms: float, postgres_ms: float, simulator_ms: float) -> LoadRun:
+    return LoadRun(parse_summary(CANNED.replace("\n", " ")), server_ms, postgres_ms, simulator_ms)
+
+
+def test_the_cores_allow_sessions_in_proportion_to_their_cpu_cost():
+    assert sessions_allowed(2.0) == 500 * CORES
+    assert sessions_allowed(4.0) == 250 * CORES
+    assert sessions_allowed(0.0) == 0
+
+
+def test_the_ceiling_adds_the_null_acs_cost_to_postgresql_cost_of_the_acs():
+    null = [_run(0.8, 0.0, 0.7), _run(0.9, 0.0, 0.8), _run(0.6, 0.0, 0.6)]
+    acs = [_run(2.5, 1.1, 1.0), _run(2.6, 1.3, 1.0), _run(2.7, 0.9, 1.0)]
+    text = ceiling(null, acs)
+    assert "(1.50 ms)" in text  # the middle null run: 0.8 + 0.7
+    assert "(1.10 ms)" in text  # the middle PostgreSQL cost; the ACS's own workers left out
+    assert f"at most {sessions_allowed(2.6):,.0f} sessions/s" in text
+
+
+def test_no_ceiling_without_runs_of_both_servers():
+    assert ceiling([], [_run(2.5, 1.1, 1.0)]) == ""
+    assert ceiling([_run(0.8, 0.0, 0.7)], []) == ""
