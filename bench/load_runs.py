@@ -17,8 +17,9 @@ from bench.profiling import WaitSampler, finish_py_spy, start_py_spy
 from bench.report import median
 from bench.simulation import SimResult, simulate
 
-CORES: Final = os.cpu_count() or 1
-"""The cores the ACS, PostgreSQL and the simulator share (CPU ms per session → sessions/s)."""
+CORES: Final = len(os.sched_getaffinity(0))
+"""The cores the ACS, PostgreSQL and the simulator may run on (CPU ms per session →
+sessions/s); the bench reads /proc, so it runs on Linux, where this is the usable count."""
 
 
 class LoadRun(msgspec.Struct, frozen=True):
