@@ -2,8 +2,9 @@
 
 Filling an empty table and then building its indexes once is several times faster than
 keeping every index and checking every foreign key on each of millions of rows. Unique
-indexes stay: the projections' upserts (`ON CONFLICT`) need them. Everything runs in the
-rebuild's transaction, so a failed rebuild rolls the indexes back with the rows.
+indexes stay: the projections' upserts (`ON CONFLICT`) need them, except the primary keys of
+tables the rebuild only appends to (`keys_of`). Everything runs in the rebuild's transaction,
+so a failed rebuild rolls the indexes back with the rows.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from typing import Any
 
 import psycopg
 
-_FOREIGN_KEYS = """
+_CONSTRAINTS = """
 SELECT format('ALTER TABLE %%s ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname,
               pg_get_constraintdef(c.oid)),
        format('ALTER TABLE %%s DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname)
 FROM pg_constraint c
-WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s)
+WHERE c.contype = %s AND c.conrelid::regclass::text = ANY(%s)
 ORDER BY c.conname"""
 
 _INDEXES = """
@@ -28,15 +29,19 @@ WHERE NOT i.indisunique AND i.indrelid::regclass::text = ANY(%s)
 ORDER BY i.indexrelid::regclass::text"""
 
 
-def set_aside(cur: psycopg.Cursor[Any], tables: Sequence[str]) -> list[str]:
-    """Drop the tables' foreign keys and non-unique indexes; return the statements that make
-    them again (indexes first: the foreign keys' checks then run on a complete table)."""
+def set_aside(
+    cur: psycopg.Cursor[Any], tables: Sequence[str], keys_of: Sequence[str] = ()
+) -> list[str]:
+    """Drop the tables' foreign keys and non-unique indexes, and the primary keys of
+    `keys_of`; return the statements that make them again (indexes and primary keys first:
+    the foreign keys' checks then run on complete tables)."""
     names = list(tables)
-    keys = cur.execute(_FOREIGN_KEYS, (names,)).fetchall()
+    foreign = cur.execute(_CONSTRAINTS, ("f", names)).fetchall()
+    primary = cur.execute(_CONSTRAINTS, ("p", list(keys_of))).fetchall()
     indexes = cur.execute(_INDEXES, (names,)).fetchall()
-    for _, drop in [*keys, *indexes]:
+    for _, drop in [*foreign, *primary, *indexes]:
         cur.execute(drop)
-    return [create for create, _ in indexes] + [create for create, _ in keys]
+    return [create for create, _ in [*indexes, *primary, *foreign]]
 
 
 def restore(cur: psycopg.Cursor[Any], statements: Sequence[str]) -> None:

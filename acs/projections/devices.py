@@ -155,7 +155,7 @@ def _value(name: str, source: str) -> str:
 
 
 _RECORD = ", ".join(f"{n} {_TYPES.get(n, 'text')}" for n in ["id", "aggregate_id", *_FIELDS])
-_SOURCE = f"jsonb_to_recordset(%s::jsonb) AS u({_RECORD})"
+_SOURCE = f"json_to_recordset(%s::json) AS u({_RECORD})"
 """The batch as one JSON array of its `DeviceChange`s: PostgreSQL parses it far faster than
 psycopg dumps an array per column."""
 

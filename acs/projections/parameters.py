@@ -121,6 +121,7 @@ def _values(
 ) -> None:
     at, aggregate = event.timestamp, event.originator_id
     values, history = changes.values, changes.history
+    recorded: set[str] = set()
     for p in event.parameters:
         name, value, kind = p.name, p.value, p.type
         known = values.get((aggregate, name))
@@ -128,7 +129,9 @@ def _values(
         if writable:
             flag = writable.get(name, flag)
         values[(aggregate, name)] = Value(aggregate, name, value, kind, flag, at)
-        history.append(HistoryEntry(aggregate, name, value, kind, at, position, cause, task_id))
+        if name not in recorded:  # a name listed twice: its first value is the one recorded
+            recorded.add(name)
+            history.append(HistoryEntry(aggregate, name, value, kind, at, position, cause, task_id))
 
 
 _DEVICES = "JOIN devices d ON d.aggregate_id = u.agg"
@@ -144,7 +147,7 @@ WHERE d.id = t.device_id AND d.aggregate_id = %s AND starts_with(t.name, %s)
 _UPSERT = f"""
 INSERT INTO parameters (device_id, name, value, type, writable, updated_at, stale)
 SELECT d.id, u.name, u.value, u.type, u.writable, u.updated_at, u.stale
-FROM jsonb_to_recordset(%s::jsonb) AS u(agg uuid, name text, value text, type text,
+FROM json_to_recordset(%s::json) AS u(agg uuid, name text, value text, type text,
     writable boolean, updated_at timestamptz, stale boolean) {_DEVICES}
 ON CONFLICT (device_id, name) DO UPDATE SET
     value = EXCLUDED.value, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at,
@@ -154,9 +157,17 @@ _HISTORY = f"""
 INSERT INTO parameter_history (device_id, name, value, type, changed_at, event_position,
     cause, task_id)
 SELECT d.id, u.name, u.value, u.type, u.at, u.position, u.cause, u.task_id
-FROM jsonb_to_recordset(%s::jsonb) AS u(agg uuid, name text, value text, type text,
+FROM json_to_recordset(%s::json) AS u(agg uuid, name text, value text, type text,
     at timestamptz, position bigint, cause text, task_id text) {_DEVICES}
 ON CONFLICT DO NOTHING"""
+
+_HISTORY_REBUILT = _HISTORY.removesuffix("ON CONFLICT DO NOTHING")
+"""In a rebuild every event is applied once into an emptied table whose key is set aside
+(`HISTORY_KEYS`): no row can conflict, and keeping the key row by row costs more than
+making it once at the end."""
+
+HISTORY_KEYS = ("parameter_history",)
+"""The tables whose primary key a rebuild sets aside and makes again at the end."""
 
 _ATTRIBUTES = f"""
 INSERT INTO parameter_attributes (device_id, name, notification, access_list)
@@ -179,8 +190,9 @@ def _records(rows: Iterable[msgspec.Struct]) -> tuple[str]:
     return (msgspec.json.encode(list(rows)).decode(),)
 
 
-def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
-    """Write the batch's net effect: stale marks and prunes, then values and history."""
+def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges, *, rebuilding: bool = False) -> None:
+    """Write the batch's net effect: stale marks and prunes, then values and history
+    (`rebuilding`: into tables emptied by a rebuild, their `HISTORY_KEYS` set aside)."""
     from psycopg.types.json import Jsonb  # noqa: PLC0415
 
     if changes.stale:
@@ -191,7 +203,7 @@ def flush(cur: psycopg.Cursor[Any], changes: ParameterChanges) -> None:
     if changes.values:
         cur.execute(_UPSERT, _records(changes.values.values()))
     if changes.history:
-        cur.execute(_HISTORY, _records(changes.history))
+        cur.execute(_HISTORY_REBUILT if rebuilding else _HISTORY, _records(changes.history))
     if changes.attributes:
         attributes = [
             (a, n, x.notification, Jsonb(x.access_list) if x.access_list is not None else None)

@@ -101,12 +101,16 @@ _FIRST_KEY = (UUID(int=0), 0)
 
 
 def flush_batch(
-    cur: psycopg.Cursor[Any], changes: BatchChanges, on_stage: Stage | None = None
+    cur: psycopg.Cursor[Any],
+    changes: BatchChanges,
+    on_stage: Stage | None = None,
+    *,
+    rebuilding: bool = False,
 ) -> None:
     """Write a batch's changes; devices first, since the other tables refer to them."""
     devices.flush(cur, changes.devices)
     _stage(on_stage, "devices")
-    parameters.flush(cur, changes.parameters)
+    parameters.flush(cur, changes.parameters, rebuilding=rebuilding)
     _stage(on_stage, "parameters")
     tasks.flush(cur, changes.tasks)
     _stage(on_stage, "tasks")
@@ -181,7 +185,9 @@ class ProjectionRunner:
             cur.execute(
                 "UPDATE projection_tracking SET position = 0 WHERE name = %s", (TRACKING_NAME,)
             )
-            set_aside = deferred_indexes.set_aside(cur, READ_MODEL_TABLES)
+            set_aside = deferred_indexes.set_aside(
+                cur, READ_MODEL_TABLES, keys_of=parameters.HISTORY_KEYS
+            )
             _stage(self.on_stage, "set indexes aside")
             total = self._replay(cur, batch)
             deferred_indexes.restore(cur, set_aside)
@@ -203,7 +209,7 @@ class ProjectionRunner:
                 last = notes[-1].event
                 after = (last.originator_id, last.originator_version)
                 pending = reader.submit(self._read_folded, after, upto, batch)
-                flush_batch(cur, changes, self.on_stage)
+                flush_batch(cur, changes, self.on_stage, rebuilding=True)
                 total += len(notes)
         cur.execute(_TRACK, (upto, datetime.now(UTC), TRACKING_NAME))
         return total

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from acs.api.services import Services
+from acs.domain.device_id import aggregate_id
+from acs.domain.events import InformReceived
+from acs.domain.messages import ParameterValue
 from acs.domain.tasks import (
     AddObjectTask,
     AttributeChange,
@@ -253,4 +257,27 @@ def test_the_rebuild_command_reproduces_the_live_tables(
         timeout=120,
     )
     assert f"rebuilt from {services.store.max_position()} events" in done.stdout
+    assert snapshot(services) == live
+
+
+def test_a_parameter_listed_twice_in_one_inform_keeps_its_first_value_in_history(
+    services: Services,
+) -> None:
+    cpe = SimulatedCpe("http://127.0.0.1:1/cwmp", serial="TWICE")
+    run_session(services.cwmp, cpe)
+    aggregate = aggregate_id(cpe.device_id)
+    device = services.store.load(aggregate)
+    assert device is not None
+    twice = (ParameterValue(SW, "first"), ParameterValue(SW, "second"))
+    services.store.append([
+        InformReceived(originator_id=aggregate, originator_version=device.version + 1,
+                       timestamp=datetime.now(UTC), event_codes=("2 PERIODIC",),
+                       parameters=twice),
+    ])  # fmt: skip
+    services.projector.catch_up()
+    live = snapshot(services)
+    history = [row[2] for row in live["parameter_history"] if row[1] == SW]
+    assert history[-1] == "first"
+    assert {p.name: p.value for p in services.read.parameters(cpe.device_id)}[SW] == "second"
+    assert services.projector.rebuild() == services.store.max_position()
     assert snapshot(services) == live
