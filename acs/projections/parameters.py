@@ -153,18 +153,17 @@ ON CONFLICT (device_id, name) DO UPDATE SET
     value = EXCLUDED.value, type = EXCLUDED.type, updated_at = EXCLUDED.updated_at,
     writable = COALESCE(EXCLUDED.writable, parameters.writable), stale = EXCLUDED.stale"""
 
-_HISTORY = f"""
+_HISTORY_REBUILT = f"""
 INSERT INTO parameter_history (device_id, name, value, type, changed_at, event_position,
     cause, task_id)
 SELECT d.id, u.name, u.value, u.type, u.at, u.position, u.cause, u.task_id
 FROM json_to_recordset(%s::json) AS u(agg uuid, name text, value text, type text,
-    at timestamptz, position bigint, cause text, task_id text) {_DEVICES}
-ON CONFLICT DO NOTHING"""
-
-_HISTORY_REBUILT = _HISTORY.removesuffix("ON CONFLICT DO NOTHING")
+    at timestamptz, position bigint, cause text, task_id text) {_DEVICES}"""
 """In a rebuild every event is applied once into an emptied table whose key is set aside
 (`HISTORY_KEYS`): no row can conflict, and keeping the key row by row costs more than
 making it once at the end."""
+
+_HISTORY = _HISTORY_REBUILT + "\nON CONFLICT DO NOTHING"
 
 HISTORY_KEYS = ("parameter_history",)
 """The tables whose primary key a rebuild sets aside and makes again at the end."""
